@@ -1,0 +1,107 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+  .swiftLanguageMode(.v6),
+  .enableUpcomingFeature("ExistentialAny"),
+  .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+  name: "nodo-at",
+  platforms: [.macOS(.v15)],
+  products: [
+    .executable(name: "nodo-at", targets: ["nodo-at"])
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+    .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+  ],
+  targets: [
+    // C libraries, from Debian's -dev packages.
+    .systemLibrary(name: "CGEOS", pkgConfig: "geos", providers: [.apt(["libgeos-dev"])]),
+    .systemLibrary(name: "CPROJ", pkgConfig: "proj", providers: [.apt(["libproj-dev"])]),
+    .systemLibrary(name: "CGDAL", pkgConfig: "gdal", providers: [.apt(["libgdal-dev"])]),
+
+    // The only module that touches C pointers.
+    .target(
+      name: "Geo",
+      dependencies: ["CGEOS", "CPROJ", "CGDAL"],
+      swiftSettings: swiftSettings
+    ),
+    // Domain rules as data: art. 32 levels, determinant types, DIVIPOLA / NPN.
+    .target(
+      name: "Catalog",
+      swiftSettings: swiftSettings
+    ),
+    // Every SQL statement, migrations, the embedded cluster.
+    .target(
+      name: "Store",
+      dependencies: [
+        "Geo",
+        .product(name: "PostgresNIO", package: "postgres-nio"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      resources: [.copy("Migrations")],
+      swiftSettings: swiftSettings
+    ),
+    // HTTP.
+    .target(
+      name: "API",
+      dependencies: [
+        "Store", "Geo", "Catalog",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    .executableTarget(
+      name: "nodo-at",
+      dependencies: [
+        "API", "Store", "Geo", "Catalog",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+
+    // Helpers shared by the test targets: the test database, the real-data folder.
+    .target(
+      name: "NodoTestSupport",
+      dependencies: [
+        "Store",
+        .product(name: "PostgresNIO", package: "postgres-nio"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+
+    .testTarget(
+      name: "GeoTests", dependencies: ["Geo", "NodoTestSupport"], swiftSettings: swiftSettings),
+    .testTarget(name: "CatalogTests", dependencies: ["Catalog"], swiftSettings: swiftSettings),
+    .testTarget(
+      name: "StoreTests",
+      dependencies: [
+        "Store", "NodoTestSupport",
+        .product(name: "PostgresNIO", package: "postgres-nio"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "APITests",
+      dependencies: [
+        "API", "Store", "NodoTestSupport",
+        .product(name: "HummingbirdTesting", package: "hummingbird"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+  ]
+)

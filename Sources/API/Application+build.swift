@@ -1,0 +1,46 @@
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// Everything the HTTP server needs, from one place (flags and environment).
+public struct ServerConfiguration: Sendable {
+  public var host: String
+  public var port: Int
+  public var version: String
+
+  public init(host: String = "127.0.0.1", port: Int = 8080, version: String = NodoVersion.current) {
+    self.host = host
+    self.port = port
+    self.version = version
+  }
+}
+
+/// The program's version, reported by `/health` and stored with results.
+public enum NodoVersion {
+  public static let current = "0.1.0"
+}
+
+/// The router with every route and the problem mapping.
+public func buildRouter(readiness: any ReadinessCheck, version: String = NodoVersion.current)
+  -> Router<BasicRequestContext>
+{
+  let router = Router(context: BasicRequestContext.self)
+  router.add(middleware: ProblemMiddleware())
+  router.add(middleware: LogRequestsMiddleware(.debug))
+  OpsController(readiness: readiness, version: version).register(on: router)
+  return router
+}
+
+/// The application: the router plus the services that live and die with it (the database
+/// pool). `runService()` handles SIGTERM and SIGINT with a graceful shutdown.
+public func buildApplication(
+  configuration: ServerConfiguration, readiness: any ReadinessCheck,
+  services: [any Service], logger: Logger
+) -> some ApplicationProtocol {
+  let router = buildRouter(readiness: readiness, version: configuration.version)
+  return Application(
+    router: router,
+    configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
+    services: services,
+    logger: logger)
+}

@@ -1,0 +1,34 @@
+import Hummingbird
+import Logging
+
+/// Maps every error to a problem response, in one place. Hummingbird would otherwise answer an
+/// unmapped error with an empty 500.
+struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+  func handle(
+    _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+  ) async throws -> Response {
+    do {
+      return try await next(request, context)
+    } catch let problem as Problem {
+      return problem.response(for: request)
+    } catch let error as HTTPError {
+      let problem: Problem
+      switch error.status {
+      case .notFound: problem = .notFound(path: request.uri.path)
+      case .methodNotAllowed:
+        problem = .methodNotAllowed(method: request.method.rawValue, path: request.uri.path)
+      default:
+        problem = Problem(
+          status: error.status, slug: "http-\(error.status.code)",
+          title: .init(es: error.status.reasonPhrase, en: error.status.reasonPhrase),
+          detail: .init(
+            es: error.body ?? error.status.reasonPhrase, en: error.body ?? error.status.reasonPhrase))
+      }
+      return problem.response(for: request)
+    } catch {
+      context.logger.error(
+        "unhandled error", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.uri.path)"])
+      return Problem.internalError().response(for: request)
+    }
+  }
+}

@@ -1,0 +1,61 @@
+/// A geometry as validated WKB bytes: the value that crosses task, module and database
+/// boundaries. Parse it into a ``NativeGeometry`` with a ``GeometryContext`` to compute.
+public struct Geometry: Sendable, Hashable {
+  /// 2D ISO WKB, as read or as written by GEOS.
+  public let wkb: [UInt8]
+
+  /// Checks that `wkb` is a geometry GEOS can read (`GEOSWKBReader_read_r`).
+  public init(wkb: [UInt8]) throws {
+    let context = try GeometryContext()
+    _ = try context.read(wkb: wkb)
+    self.wkb = wkb
+  }
+
+  /// Parses WKT (for tests, fixtures and people).
+  public init(wkt: String) throws {
+    let context = try GeometryContext()
+    self.wkb = try context.read(wkt: wkt).geometry().wkb
+  }
+
+  /// Bytes that GEOS itself just wrote.
+  init(trustedWKB: [UInt8]) {
+    self.wkb = trustedWKB
+  }
+
+  /// Hex-encoded EWKB carrying `srid`, the text form PostGIS accepts for a geometry column
+  /// (for example in `COPY ... FROM STDIN`).
+  public func hexEWKB(srid: Int32) -> String {
+    precondition(wkb.count >= 5, "WKB is at least a byte-order byte and a type")
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(wkb.count + 4)
+    let littleEndian = wkb[0] == 1
+    var type = UInt32(0)
+    for index in 0..<4 {
+      let byte = UInt32(wkb[1 + index])
+      type |= littleEndian ? byte << (8 * index) : byte << (8 * (3 - index))
+    }
+    type |= 0x2000_0000  // EWKB "has SRID" flag
+    let sridBits = UInt32(bitPattern: srid)
+    bytes.append(wkb[0])
+    for index in 0..<4 {
+      let shift = littleEndian ? 8 * index : 8 * (3 - index)
+      bytes.append(UInt8(truncatingIfNeeded: type >> shift))
+    }
+    for index in 0..<4 {
+      let shift = littleEndian ? 8 * index : 8 * (3 - index)
+      bytes.append(UInt8(truncatingIfNeeded: sridBits >> shift))
+    }
+    bytes.append(contentsOf: wkb[5...])
+    return Self.hex(bytes)
+  }
+
+  static func hex(_ bytes: [UInt8]) -> String {
+    let digits: [UInt8] = Array("0123456789ABCDEF".utf8)
+    var out = [UInt8](repeating: 0, count: bytes.count * 2)
+    for (index, byte) in bytes.enumerated() {
+      out[2 * index] = digits[Int(byte >> 4)]
+      out[2 * index + 1] = digits[Int(byte & 0x0F)]
+    }
+    return String(decoding: out, as: UTF8.self)
+  }
+}

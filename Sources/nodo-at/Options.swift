@@ -1,0 +1,66 @@
+import ArgumentParser
+import Catalog
+import Foundation
+import Logging
+import Store
+
+/// `--lang es|en`: the language of messages for people (Spanish by default).
+struct LanguageOption: ParsableArguments {
+  @Option(name: .long, help: "Language of messages: es (default) or en.")
+  var lang: Language = Language(rawValue: ProcessInfo.processInfo.environment["NODO_LANG"] ?? "") ?? .es
+}
+
+extension Language: ExpressibleByArgument {}
+
+/// Where the database is: `DATABASE_URL`, or the embedded cluster under `NODO_DATA_DIR`
+/// (default `.nodo/` in the working directory).
+enum DatabaseLocation {
+  static var dataDirectory: URL {
+    let path = ProcessInfo.processInfo.environment["NODO_DATA_DIR"] ?? ".nodo"
+    return URL(fileURLWithPath: path)
+  }
+
+  static var cluster: EmbeddedCluster {
+    EmbeddedCluster(directory: dataDirectory, logger: Logger(label: "nodo.cluster"))
+  }
+
+  /// The URL to use; starts the embedded cluster (creating it on first use) when no
+  /// `DATABASE_URL` is set.
+  static func resolve(logger: Logger) async throws -> DatabaseURL {
+    if let text = ProcessInfo.processInfo.environment["DATABASE_URL"], !text.isEmpty {
+      return try DatabaseURL(text)
+    }
+    return try await cluster.start()
+  }
+}
+
+/// Writes a line for people to standard error.
+func note(_ text: String) {
+  FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+func makeLogger(_ label: String) -> Logger {
+  var logger = Logger(label: label)
+  let level = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:))
+  logger.logLevel = level ?? .info
+  return logger
+}
+
+/// A failure already explained to the user: exit non-zero without a second message.
+struct Explained: Error {}
+
+/// Turns errors into a readable message and a non-zero exit.
+func explaining<T>(_ language: Language, _ body: () async throws -> T) async throws -> T {
+  do {
+    return try await body()
+  } catch let error as ExitCode {
+    throw error
+  } catch let error as CleanExit {
+    throw error
+  } catch is Explained {
+    throw ExitCode.failure
+  } catch {
+    note(language.pick("error: ", "error: ") + describe(error))
+    throw ExitCode.failure
+  }
+}

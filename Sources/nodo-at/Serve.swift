@@ -1,0 +1,68 @@
+import API
+import Hummingbird
+import ArgumentParser
+import Catalog
+import Logging
+import Store
+
+struct Serve: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Run the HTTP service (migrates the database first).")
+
+  @Option(help: "Address to listen on.") var host = "127.0.0.1"
+  @Option(help: "Port to listen on.") var port = 8080
+  @Flag(help: "Load the demonstration municipality if it is not loaded yet.") var demo = false
+  @OptionGroup var language: LanguageOption
+
+  func run() async throws {
+    let lang = language.lang
+    let logger = makeLogger("nodo.serve")
+    try await explaining(lang) {
+      let url = try await DatabaseLocation.resolve(logger: logger)
+      logger.info("database", metadata: ["url": "\(url)"])
+      let migrator = try Migrator.bundled()
+      let database = Database(url: url, logger: logger)
+      let readiness = DatabaseReadiness(database: database, migrator: migrator)
+      let app = buildApplication(
+        configuration: ServerConfiguration(host: host, port: port), readiness: readiness,
+        services: [database.client], logger: logger)
+      try await Database.withDatabase(url, logger: logger) { setup in
+        let applied = try await migrator.migrate(setup.client, logger: logger)
+        if !applied.isEmpty {
+          note(lang.pick("Migraciones aplicadas: ", "Migrations applied: ") + applied.map(String.init).joined(separator: ", "))
+        }
+      }
+      if demo {
+        note(
+          lang.pick(
+            "Modo demostración: los datos de demostración todavía no están incluidos en esta versión; el servicio arranca con la base vacía.",
+            "Demo mode: this version does not include the demonstration data yet; the service starts with an empty database."))
+      }
+      note(lang.pick("Nodo AT escuchando en ", "Nodo AT listening on ") + "http://\(host):\(port)/")
+      note("  http://\(host):\(port)/health  http://\(host):\(port)/ready")
+      try await app.runService()
+    }
+  }
+}
+
+struct Migrate: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(abstract: "Apply pending database migrations.")
+  @OptionGroup var language: LanguageOption
+
+  func run() async throws {
+    let lang = language.lang
+    let logger = makeLogger("nodo.migrate")
+    try await explaining(lang) {
+      let url = try await DatabaseLocation.resolve(logger: logger)
+      let migrator = try Migrator.bundled()
+      let applied = try await Database.withDatabase(url, logger: logger) { database in
+        try await migrator.migrate(database.client, logger: logger)
+      }
+      if applied.isEmpty {
+        print(lang.pick("La base de datos ya estaba al día (migración \(migrator.latestVersion)).", "The database was already current (migration \(migrator.latestVersion))."))
+      } else {
+        print(lang.pick("Migraciones aplicadas: ", "Migrations applied: ") + applied.map(String.init).joined(separator: ", "))
+      }
+    }
+  }
+}
