@@ -10,6 +10,12 @@ public struct Readiness: Sendable, Equatable {
   public var failure: Failure?
   public var migrationVersion: Int?
   public var expectedVersion: Int
+
+  public init(failure: Failure?, migrationVersion: Int?, expectedVersion: Int) {
+    self.failure = failure
+    self.migrationVersion = migrationVersion
+    self.expectedVersion = expectedVersion
+  }
 }
 
 /// Checks readiness; the API depends on this, not on the database directly.

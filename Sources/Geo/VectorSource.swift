@@ -8,6 +8,11 @@ public struct EncodingInfo: Sendable, Codable, Equatable {
   /// Unicode), `detected` (no declaration: valid UTF-8 stays UTF-8, else Windows-1252),
   /// `user` (given with `--encoding`).
   public var source: String
+
+  public init(name: String, source: String) {
+    self.name = name
+    self.source = source
+  }
 }
 
 /// What a technician wants to know about a layer before loading it.

@@ -2,7 +2,6 @@ import Foundation
 import Logging
 import PostgresNIO
 import Store
-import Synchronization
 
 /// The PostgreSQL server tests run against: `NODO_TEST_DATABASE_URL` when set, otherwise a
 /// private embedded cluster in a temporary directory, started once per test process and
@@ -10,10 +9,9 @@ import Synchronization
 public actor TestDatabase {
   public static let shared = TestDatabase()
 
-  /// The embedded cluster's directory, for the exit handler.
-  private static let clusterDirectory = Mutex<URL?>(nil)
-
-  private var server: DatabaseURL?
+  /// The server's admin URL, once known; shared by every caller (the actor is re-entrant
+  /// across the start-up's awaits, so the start-up itself is one task).
+  private var server: Task<DatabaseURL, any Error>?
   public let logger: Logger = {
     var logger = Logger(label: "nodo.test")
     logger.logLevel = .warning
@@ -22,23 +20,21 @@ public actor TestDatabase {
 
   /// The admin URL of the server (database `postgres`).
   public func serverURL() async throws -> DatabaseURL {
-    if let server { return server }
-    let url: DatabaseURL
-    if let text = ProcessInfo.processInfo.environment["NODO_TEST_DATABASE_URL"] {
-      url = try DatabaseURL(text).with(database: "postgres")
-    } else {
+    if let server { return try await server.value }
+    let logger = self.logger
+    let task = Task<DatabaseURL, any Error> {
+      if let text = ProcessInfo.processInfo.environment["NODO_TEST_DATABASE_URL"] {
+        return try DatabaseURL(text).with(database: "postgres")
+      }
       let directory = FileManager.default.temporaryDirectory
         .appendingPathComponent("nodo-test-\(getpid())-\(UUID().uuidString.prefix(8))")
       let cluster = EmbeddedCluster(directory: directory, unsafeFast: true, logger: logger)
-      Self.clusterDirectory.withLock { $0 = directory }
-      atexit {
-        guard let directory = TestDatabase.clusterDirectory.withLock({ $0 }) else { return }
-        try? EmbeddedCluster(directory: directory).destroy()
-      }
-      url = try await cluster.start().with(database: "postgres")
+      let url = try await cluster.start()
+      try cluster.stopWhenProcessExits(getpid(), deleteDirectory: true)
+      return url.with(database: "postgres")
     }
-    server = url
-    return url
+    server = task
+    return try await task.value
   }
 
   /// A new, empty database (PostGIS not yet installed), named after `label`.

@@ -50,10 +50,10 @@ public struct EmbeddedCluster: Sendable {
 
   // MARK: Status
 
-  public func status() throws -> Status {
+  public func status() async throws -> Status {
     guard FileManager.default.fileExists(atPath: dataDirectory.appendingPathComponent("PG_VERSION").path)
     else { return .notCreated }
-    let result = try run("pg_ctl", ["-D", dataDirectory.path, "status"], check: false)
+    let result = try await run("pg_ctl", ["-D", dataDirectory.path, "status"], check: false)
     return result.status == 0 ? .running : .stopped
   }
 
@@ -77,16 +77,21 @@ public struct EmbeddedCluster: Sendable {
   public func start() async throws -> DatabaseURL {
     guard FileManager.default.isExecutableFile(atPath: binDirectory.appendingPathComponent("pg_ctl").path)
     else { throw StoreError.postgresNotInstalled(binDirectory.path) }
-    if try status() == .notCreated { try create() }
-    var settings = try loadSettings() ?? Settings(port: try Self.freePort())
-    if try status() != .running {
-      if !Self.isPortFree(settings.port) {
-        settings.port = try Self.freePort()
+    if try await status() == .notCreated { try await create() }
+    var settings: Settings
+    if let saved = try loadSettings() {
+      settings = saved
+    } else {
+      settings = Settings(port: try await Self.freePort())
+    }
+    if try await status() != .running {
+      if !(await Self.isPortFree(settings.port)) {
+        settings.port = try await Self.freePort()
       }
       try save(settings)
-      try prepareSocketDirectory()
+      try await prepareSocketDirectory()
       logger.info("starting embedded PostgreSQL", metadata: ["dir": "\(directory.path)", "port": "\(settings.port)"])
-      let result = try run(
+      let result = try await run(
         "pg_ctl",
         ["-D", dataDirectory.path, "-l", logFile.path, "-w", "-t", "60", "-o", "-p \(settings.port)", "start"],
         check: false)
@@ -103,32 +108,58 @@ public struct EmbeddedCluster: Sendable {
   }
 
   /// `pg_ctl stop -m fast`. Does nothing when the cluster is not running.
-  public func stop() throws {
-    guard try status() == .running else { return }
-    let result = try run("pg_ctl", ["-D", dataDirectory.path, "-m", "fast", "-w", "stop"], check: false)
+  public func stop() async throws {
+    guard try await status() == .running else { return }
+    let result = try await run("pg_ctl", ["-D", dataDirectory.path, "-m", "fast", "-w", "stop"], check: false)
     if result.status != 0 {
       throw StoreError.clusterCommandFailed(command: "pg_ctl stop", status: result.status, output: result.output)
     }
   }
 
+  /// Starts a small watchdog (a detached Perl process: the one Foundation starts exits at once,
+  /// its fork keeps watching) that stops the cluster (`pg_ctl stop -m immediate`) and, if asked,
+  /// deletes its directory once process `pid` has exited — however it exits, crash included.
+  /// For test clusters, whose owner may not get to clean up.
+  public func stopWhenProcessExits(_ pid: Int32, deleteDirectory: Bool) throws {
+    var stop = [binDirectory.appendingPathComponent("pg_ctl").path, "-D", dataDirectory.path, "-m", "immediate", "stop"]
+    if Self.isRoot { stop = ["/usr/sbin/runuser", "-u", "postgres", "--"] + stop }
+    let script = """
+      use POSIX ();
+      POSIX::close($_) for 3 .. 1023;
+      exit 0 if fork;
+      POSIX::setsid();
+      my ($pid, $dir, $delete, @stop) = @ARGV;
+      sleep 1 while kill 0, $pid;
+      system(@stop);
+      system("rm", "-rf", $dir) if $delete;
+      """
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/perl")
+    process.arguments = ["-e", script, String(pid), directory.path, deleteDirectory ? "1" : "0"] + stop
+    process.standardInput = FileHandle.nullDevice
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+  }
+
   /// Stops the cluster and deletes its directory.
-  public func destroy() throws {
-    try? stop()
+  public func destroy() async throws {
+    try? await stop()
     try? FileManager.default.removeItem(at: directory)
   }
 
-  private func create() throws {
+  private func create() async throws {
     let manager = FileManager.default
     try manager.createDirectory(at: directory, withIntermediateDirectories: true)
     try manager.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
     try manager.createDirectory(at: socketDirectory, withIntermediateDirectories: true)
     if Self.isRoot {
-      try checkTraversable()
-      _ = try run("/bin/chown", ["-R", "postgres:postgres", directory.path], asPostgres: false)
+      try await checkTraversable()
+      _ = try await run("/bin/chown", ["-R", "postgres:postgres", directory.path], asPostgres: false)
     }
-    _ = try run("/bin/chmod", ["700", dataDirectory.path], asPostgres: Self.isRoot)
+    _ = try await run("/bin/chmod", ["700", dataDirectory.path], asPostgres: Self.isRoot)
     logger.info("creating embedded PostgreSQL cluster", metadata: ["dir": "\(directory.path)"])
-    _ = try run(
+    _ = try await run(
       "initdb",
       ["-D", dataDirectory.path, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8"])
     var conf = """
@@ -160,12 +191,12 @@ public struct EmbeddedCluster: Sendable {
   }
 
   /// As root, every parent of the directory must be searchable by the postgres user.
-  private func checkTraversable() throws {
-    let probe = try run("/usr/bin/test", ["-w", directory.path], check: false, asPostgres: true)
+  private func checkTraversable() async throws {
+    let probe = try await run("/usr/bin/test", ["-w", directory.path], check: false, asPostgres: true)
     if probe.status != 0 {
       // The directory is not yet postgres's; check only that its parent can be entered.
       let parent = directory.deletingLastPathComponent().path
-      let enter = try run("/usr/bin/test", ["-x", parent], check: false, asPostgres: true)
+      let enter = try await run("/usr/bin/test", ["-x", parent], check: false, asPostgres: true)
       if enter.status != 0 {
         throw StoreError.unusableDataDirectory(
           path: directory.path,
@@ -176,10 +207,10 @@ public struct EmbeddedCluster: Sendable {
     }
   }
 
-  private func prepareSocketDirectory() throws {
+  private func prepareSocketDirectory() async throws {
     try FileManager.default.createDirectory(at: socketDirectory, withIntermediateDirectories: true)
     if Self.isRoot {
-      _ = try run("/bin/chown", ["postgres:postgres", socketDirectory.path, directory.path], asPostgres: false)
+      _ = try await run("/bin/chown", ["postgres:postgres", socketDirectory.path, directory.path], asPostgres: false)
     }
   }
 
@@ -215,22 +246,23 @@ public struct EmbeddedCluster: Sendable {
   }
 
   /// A port on 127.0.0.1 nobody listens on now (the kernel's choice for port 0).
-  static func freePort() throws -> Int {
-    let channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-      .bind(host: "127.0.0.1", port: 0).wait()
-    defer { try? channel.close().wait() }
-    guard let port = channel.localAddress?.port else {
+  static func freePort() async throws -> Int {
+    let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+      .bind(host: "127.0.0.1", port: 0).get()
+    let port = channel.localAddress?.port
+    try? await channel.close().get()
+    guard let port else {
       throw StoreError.unusableDataDirectory(path: "", reason: "could not find a free port")
     }
     return port
   }
 
-  static func isPortFree(_ port: Int) -> Bool {
+  static func isPortFree(_ port: Int) async -> Bool {
     guard
-      let channel = try? ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-        .bind(host: "127.0.0.1", port: port).wait()
+      let channel = try? await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        .bind(host: "127.0.0.1", port: port).get()
     else { return false }
-    try? channel.close().wait()
+    try? await channel.close().get()
     return true
   }
 
@@ -247,7 +279,7 @@ public struct EmbeddedCluster: Sendable {
   @discardableResult
   private func run(
     _ program: String, _ arguments: [String], check: Bool = true, asPostgres: Bool? = nil
-  ) throws -> Output {
+  ) async throws -> Output {
     let executable = program.hasPrefix("/") ? program : binDirectory.appendingPathComponent(program).path
     var command = [executable] + arguments
     if asPostgres ?? Self.isRoot {
@@ -269,8 +301,17 @@ public struct EmbeddedCluster: Sendable {
     process.standardInput = FileHandle.nullDevice
     process.standardOutput = sink
     process.standardError = sink
-    try process.run()
-    process.waitUntilExit()
+    // Waiting with a termination handler, not `waitUntilExit()`: several blocking waits on the
+    // two threads of the cooperative pool deadlock Foundation's process monitor.
+    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+      process.terminationHandler = { _ in continuation.resume() }
+      do {
+        try process.run()
+      } catch {
+        process.terminationHandler = nil
+        continuation.resume(throwing: error)
+      }
+    }
     try? sink.close()
     let output = (try? String(contentsOf: capture, encoding: .utf8)) ?? ""
     let status = process.terminationStatus

@@ -27,7 +27,7 @@ struct DB: AsyncParsableCommand {
     func run() async throws {
       let lang = language.lang
       try await explaining(lang) {
-        try DatabaseLocation.cluster.stop()
+        try await DatabaseLocation.cluster.stop()
         print(lang.pick("Clúster detenido.", "Cluster stopped."))
       }
     }
@@ -38,7 +38,7 @@ struct DB: AsyncParsableCommand {
     @OptionGroup var language: LanguageOption
     func run() async throws {
       let lang = language.lang
-      let status = try await explaining(lang) { try DatabaseLocation.cluster.status() }
+      let status = try await explaining(lang) { try await DatabaseLocation.cluster.status() }
       switch status {
       case .running: print(lang.pick("en marcha", "running"))
       case .stopped:

@@ -1,0 +1,89 @@
+import API
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NodoTestSupport
+import Store
+import Testing
+
+@Suite("Health and readiness over HTTP")
+struct OpsTests {
+  let logger = Logger(label: "test")
+
+  @Test("/health answers 200 while the process lives")
+  func health() async throws {
+    struct NeverReady: ReadinessCheck {
+      func check() async -> Readiness {
+        Readiness(failure: .databaseUnreachable, migrationVersion: nil, expectedVersion: 1)
+      }
+    }
+    let app = Application(router: buildRouter(readiness: NeverReady()))
+    try await app.test(.router) { client in
+      try await client.execute(uri: "/health", method: .get) { response in
+        #expect(response.status == .ok)
+        #expect(String(buffer: response.body).contains("\"status\":\"ok\""))
+      }
+    }
+  }
+
+  @Test("/ready is 200 with a migrated database, 503 problem+json once it is stopped")
+  func readyFollowsTheDatabase() async throws {
+    // A cluster of its own, since this test stops it.
+    let directory = FileManager.default.temporaryDirectory
+      .appendingPathComponent("nodo-ready-\(UUID().uuidString.prefix(8))")
+    let cluster = EmbeddedCluster(directory: directory, unsafeFast: true, logger: logger)
+    let url = try await cluster.start()
+    try cluster.stopWhenProcessExits(getpid(), deleteDirectory: true)
+    let migrator = try Migrator.bundled()
+    let logger = self.logger
+    try await Database.withDatabase(url, logger: logger) { database in
+      let readiness = DatabaseReadiness(database: database, migrator: migrator)
+      let app = Application(router: buildRouter(readiness: readiness))
+      try await app.test(.router) { client in
+        // Not migrated yet: 503, and the problem says why.
+        try await client.execute(uri: "/ready", method: .get) { response in
+          #expect(response.status == .serviceUnavailable)
+          #expect(response.headers[.contentType] == "application/problem+json")
+          let body = String(buffer: response.body)
+          #expect(body.contains("\"check\":\"migrations\""))
+          #expect(body.contains("nodo-at migrate"))
+        }
+        try await migrator.migrate(database.client, logger: logger)
+        try await client.execute(uri: "/ready", method: .get) { response in
+          #expect(response.status == .ok)
+          #expect(String(buffer: response.body).contains("\"status\":\"ready\""))
+        }
+        try await cluster.stop()
+        try await client.execute(
+          uri: "/ready", method: .get, headers: [.acceptLanguage: "en-GB,en;q=0.9"]
+        ) { response in
+          #expect(response.status == .serviceUnavailable)
+          #expect(response.headers[.contentType] == "application/problem+json")
+          let problem = try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any]
+          #expect(problem?["status"] as? Int == 503)
+          #expect(problem?["type"] as? String == "/problems/not-ready")
+          #expect(problem?["check"] as? String == "database")
+          #expect(problem?["detail"] as? String == "The database does not answer.")
+        }
+      }
+    }
+  }
+
+  @Test("unknown routes are problem+json 404 in Spanish by default")
+  func notFound() async throws {
+    struct Ready: ReadinessCheck {
+      func check() async -> Readiness { Readiness(failure: nil, migrationVersion: 1, expectedVersion: 1) }
+    }
+    let app = Application(router: buildRouter(readiness: Ready()))
+    try await app.test(.router) { client in
+      try await client.execute(uri: "/no/such/thing", method: .get) { response in
+        #expect(response.status == .notFound)
+        #expect(response.headers[.contentType] == "application/problem+json")
+        #expect(response.headers[.contentLanguage] == "es")
+        #expect(String(buffer: response.body).contains("No existe ningún recurso"))
+      }
+    }
+  }
+}
