@@ -21,7 +21,9 @@ public enum NodoVersion {
 }
 
 /// The router with every route and the problem mapping.
-public func buildRouter(readiness: any ReadinessCheck, version: String = NodoVersion.current)
+public func buildRouter(
+  readiness: any ReadinessCheck, version: String = NodoVersion.current
+)
   -> Router<BasicRequestContext>
 {
   let router = Router(context: BasicRequestContext.self)

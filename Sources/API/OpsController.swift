@@ -31,8 +31,10 @@ struct OpsController<Context: RequestContext>: Sendable {
           status: .serviceUnavailable, slug: "not-ready",
           title: .init(es: "Servicio no disponible", en: "Service not ready"),
           detail: .init(
-            es: "El esquema de la base de datos está en la migración \(have) y se espera la \(expected); ejecute `nodo-at migrate`.",
-            en: "The database schema is at migration \(current.map(String.init) ?? "none") but \(expected) is expected; run `nodo-at migrate`."
+            es:
+              "El esquema de la base de datos está en la migración \(have) y se espera la \(expected); ejecute `nodo-at migrate`.",
+            en:
+              "The database schema is at migration \(current.map(String.init) ?? "none") but \(expected) is expected; run `nodo-at migrate`."
           ),
           extensions: ["check": "migrations"])
       }

@@ -123,8 +123,7 @@ public final class GeometryContext {
 
   /// Builds a collection of `type` from `parts`, with `GEOSGeom_createCollection_r` (NULL on
   /// exception). GEOS takes ownership of the parts, so they are cloned first.
-  public func collection(_ type: GeometryType, of parts: [NativeGeometry]) throws -> NativeGeometry
-  {
+  public func collection(_ type: GeometryType, of parts: [NativeGeometry]) throws -> NativeGeometry {
     var clones: [OpaquePointer?] = []
     clones.reserveCapacity(parts.count)
     for part in parts {

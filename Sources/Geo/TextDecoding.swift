@@ -18,8 +18,7 @@ enum TextDecoding {
   }
 
   /// Valid UTF-8 is decoded as such; anything else as Windows-1252. The flag says which.
-  static func utf8OrWindows1252(_ bytes: UnsafeBufferPointer<UInt8>) -> (String, usedFallback: Bool)
-  {
+  static func utf8OrWindows1252(_ bytes: UnsafeBufferPointer<UInt8>) -> (String, usedFallback: Bool) {
     if let text = String(validating: bytes, as: UTF8.self) { return (text, false) }
     return (windows1252(bytes), true)
   }

@@ -31,7 +31,9 @@ extension VectorSource {
 
   /// Lists `directory` recursively (`VSIReadDirRecursive`, NULL when it cannot be read; freed
   /// with `CSLDestroy`) and keeps the dataset files.
-  private static func members(of directory: String, display: String, prefix: String) throws
+  private static func members(
+    of directory: String, display: String, prefix: String
+  ) throws
     -> [String]
   {
     nodo_cpl_error_reset()
@@ -46,7 +48,8 @@ extension VectorSource {
     var entries: [String] = []
     var index = 0
     while let entry = list[index] {
-      entries.append(String(decoding: UnsafeRawBufferPointer(start: entry, count: strlen(entry)), as: UTF8.self))
+      entries.append(
+        String(decoding: UnsafeRawBufferPointer(start: entry, count: strlen(entry)), as: UTF8.self))
       index += 1
     }
     var found: [String] = []

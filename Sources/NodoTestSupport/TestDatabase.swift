@@ -40,7 +40,8 @@ public actor TestDatabase {
   /// A new, empty database (PostGIS not yet installed), named after `label`.
   public func freshDatabase(_ label: String = "t") async throws -> DatabaseURL {
     let server = try await serverURL()
-    let name = "\(label.lowercased().filter { $0.isLetter || $0.isNumber })_\(UUID().uuidString.prefix(8).lowercased())"
+    let name =
+      "\(label.lowercased().filter { $0.isLetter || $0.isNumber })_\(UUID().uuidString.prefix(8).lowercased())"
     try await Database.withDatabase(server, logger: logger) { database in
       try await database.client.query(
         PostgresQuery(unsafeSQL: "CREATE DATABASE \"\(name)\""), logger: logger)

@@ -90,10 +90,14 @@ public struct EmbeddedCluster: Sendable {
       }
       try save(settings)
       try await prepareSocketDirectory()
-      logger.info("starting embedded PostgreSQL", metadata: ["dir": "\(directory.path)", "port": "\(settings.port)"])
+      logger.info(
+        "starting embedded PostgreSQL", metadata: ["dir": "\(directory.path)", "port": "\(settings.port)"])
       let result = try await run(
         "pg_ctl",
-        ["-D", dataDirectory.path, "-l", logFile.path, "-w", "-t", "60", "-o", "-p \(settings.port)", "start"],
+        [
+          "-D", dataDirectory.path, "-l", logFile.path, "-w", "-t", "60", "-o", "-p \(settings.port)",
+          "start",
+        ],
         check: false)
       if result.status != 0 {
         throw StoreError.clusterCommandFailed(
@@ -110,9 +114,11 @@ public struct EmbeddedCluster: Sendable {
   /// `pg_ctl stop -m fast`. Does nothing when the cluster is not running.
   public func stop() async throws {
     guard try await status() == .running else { return }
-    let result = try await run("pg_ctl", ["-D", dataDirectory.path, "-m", "fast", "-w", "stop"], check: false)
+    let result = try await run(
+      "pg_ctl", ["-D", dataDirectory.path, "-m", "fast", "-w", "stop"], check: false)
     if result.status != 0 {
-      throw StoreError.clusterCommandFailed(command: "pg_ctl stop", status: result.status, output: result.output)
+      throw StoreError.clusterCommandFailed(
+        command: "pg_ctl stop", status: result.status, output: result.output)
     }
   }
 
@@ -121,7 +127,9 @@ public struct EmbeddedCluster: Sendable {
   /// deletes its directory once process `pid` has exited — however it exits, crash included.
   /// For test clusters, whose owner may not get to clean up.
   public func stopWhenProcessExits(_ pid: Int32, deleteDirectory: Bool) throws {
-    var stop = [binDirectory.appendingPathComponent("pg_ctl").path, "-D", dataDirectory.path, "-m", "immediate", "stop"]
+    var stop = [
+      binDirectory.appendingPathComponent("pg_ctl").path, "-D", dataDirectory.path, "-m", "immediate", "stop",
+    ]
     if Self.isRoot { stop = ["/usr/sbin/runuser", "-u", "postgres", "--"] + stop }
     let script = """
       use POSIX ();
@@ -210,7 +218,8 @@ public struct EmbeddedCluster: Sendable {
   private func prepareSocketDirectory() async throws {
     try FileManager.default.createDirectory(at: socketDirectory, withIntermediateDirectories: true)
     if Self.isRoot {
-      _ = try await run("/bin/chown", ["postgres:postgres", socketDirectory.path, directory.path], asPostgres: false)
+      _ = try await run(
+        "/bin/chown", ["postgres:postgres", socketDirectory.path, directory.path], asPostgres: false)
     }
   }
 
@@ -291,7 +300,10 @@ public struct EmbeddedCluster: Sendable {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/perl")
     process.arguments =
-      ["-e", "use POSIX (); POSIX::close($_) for 3 .. 1023; exec { $ARGV[0] } @ARGV or die \"exec $ARGV[0]: $!\\n\";"]
+      [
+        "-e",
+        "use POSIX (); POSIX::close($_) for 3 .. 1023; exec { $ARGV[0] } @ARGV or die \"exec $ARGV[0]: $!\\n\";",
+      ]
       + command
     let capture = FileManager.default.temporaryDirectory
       .appendingPathComponent("nodo-cluster-\(UUID().uuidString).out")

@@ -4,7 +4,8 @@ import Store
 
 struct DB: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "db", abstract: "Manage the embedded PostgreSQL + PostGIS cluster (NODO_DATA_DIR, default .nodo/).",
+    commandName: "db",
+    abstract: "Manage the embedded PostgreSQL + PostGIS cluster (NODO_DATA_DIR, default .nodo/).",
     subcommands: [Start.self, Stop.self, Status.self, URLCommand.self])
 
   struct Start: AsyncParsableCommand {
@@ -34,7 +35,8 @@ struct DB: AsyncParsableCommand {
   }
 
   struct Status: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Say whether the cluster exists and runs (exit 3 when stopped).")
+    static let configuration = CommandConfiguration(
+      abstract: "Say whether the cluster exists and runs (exit 3 when stopped).")
     @OptionGroup var language: LanguageOption
     func run() async throws {
       let lang = language.lang
@@ -45,19 +47,25 @@ struct DB: AsyncParsableCommand {
         print(lang.pick("detenido", "stopped"))
         throw ExitCode(3)
       case .notCreated:
-        print(lang.pick("no creado (se crea con `nodo-at db start`)", "not created (`nodo-at db start` creates it)"))
+        print(
+          lang.pick(
+            "no creado (se crea con `nodo-at db start`)", "not created (`nodo-at db start` creates it)"))
         throw ExitCode(3)
       }
     }
   }
 
   struct URLCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "url", abstract: "Print the cluster's connection URL.")
+    static let configuration = CommandConfiguration(
+      commandName: "url", abstract: "Print the cluster's connection URL.")
     @OptionGroup var language: LanguageOption
     func run() async throws {
       let lang = language.lang
       guard let url = try await explaining(lang, { try DatabaseLocation.cluster.url() }) else {
-        note(lang.pick("El clúster no existe todavía; créelo con `nodo-at db start`.", "The cluster does not exist yet; create it with `nodo-at db start`."))
+        note(
+          lang.pick(
+            "El clúster no existe todavía; créelo con `nodo-at db start`.",
+            "The cluster does not exist yet; create it with `nodo-at db start`."))
         throw ExitCode.failure
       }
       print(url.urlString)

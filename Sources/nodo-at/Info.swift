@@ -78,10 +78,12 @@ struct Info: AsyncParsableCommand {
             candidates.isEmpty
               ? lang.pick(
                 "La capa no declara SRC (falta el .prj) y sus coordenadas no se parecen a ningún SRC usado en Colombia.",
-                "The layer declares no CRS (missing .prj) and its coordinates look like no CRS used in Colombia.")
+                "The layer declares no CRS (missing .prj) and its coordinates look like no CRS used in Colombia."
+              )
               : lang.pick(
                 "La capa no declara SRC (falta el .prj); por sus coordenadas parece \(list). Indíquelo con --crs al cargarla.",
-                "The layer declares no CRS (missing .prj); its coordinates look like \(list). Pass --crs when loading it."))
+                "The layer declares no CRS (missing .prj); its coordinates look like \(list). Pass --crs when loading it."
+              ))
         }
         reports.append(report)
       }
@@ -99,7 +101,9 @@ struct Info: AsyncParsableCommand {
       }
       let layer = report.layer
       out += lang.pick("  Capa ", "  Layer ") + "\(layer.index + 1): \(layer.name)\n"
-      out += lang.pick("    Entidades:     ", "    Features:      ") + (layer.featureCount.map(String.init) ?? "?") + "\n"
+      out +=
+        lang.pick("    Entidades:     ", "    Features:      ") + (layer.featureCount.map(String.init) ?? "?")
+        + "\n"
       out += lang.pick("    Geometría:     ", "    Geometry:      ") + layer.geometryType + "\n"
       if let crs = layer.crs {
         let code = crs.epsg.map { "EPSG:\($0)" } ?? lang.pick("sin código EPSG", "no EPSG code")
@@ -111,8 +115,11 @@ struct Info: AsyncParsableCommand {
         case .userSupplied: how = lang.pick("indicado", "given")
         case nil: how = "-"
         }
-        var line = "\(code) — \(crs.name) (" + lang.pick("confianza", "confidence") + " \(crs.confidence) %, \(how))"
-        if crs.hadVerticalPart { line += lang.pick(", se descarta la componente vertical", ", vertical part dropped") }
+        var line =
+          "\(code) — \(crs.name) (" + lang.pick("confianza", "confidence") + " \(crs.confidence) %, \(how))"
+        if crs.hadVerticalPart {
+          line += lang.pick(", se descarta la componente vertical", ", vertical part dropped")
+        }
         out += lang.pick("    SRC:           ", "    CRS:           ") + line + "\n"
       } else {
         out += lang.pick("    SRC:           ninguno\n", "    CRS:           none\n")
@@ -123,7 +130,10 @@ struct Info: AsyncParsableCommand {
       case "ldid": source = lang.pick("marca de idioma del DBF", "DBF language driver")
       case "format": source = lang.pick("el formato es Unicode", "the format is Unicode")
       case "user": source = lang.pick("indicada", "given")
-      default: source = lang.pick("sin declarar: UTF-8 si es válido, si no Windows-1252", "undeclared: UTF-8 when valid, else Windows-1252")
+      default:
+        source = lang.pick(
+          "sin declarar: UTF-8 si es válido, si no Windows-1252",
+          "undeclared: UTF-8 when valid, else Windows-1252")
       }
       out += lang.pick("    Codificación:  ", "    Encoding:      ") + "\(layer.encoding.name) (\(source))\n"
       if let extent = layer.extent {

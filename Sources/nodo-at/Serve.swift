@@ -1,7 +1,7 @@
 import API
-import Hummingbird
 import ArgumentParser
 import Catalog
+import Hummingbird
 import Logging
 import Store
 
@@ -29,14 +29,17 @@ struct Serve: AsyncParsableCommand {
       try await Database.withDatabase(url, logger: logger) { setup in
         let applied = try await migrator.migrate(setup.client, logger: logger)
         if !applied.isEmpty {
-          note(lang.pick("Migraciones aplicadas: ", "Migrations applied: ") + applied.map(String.init).joined(separator: ", "))
+          note(
+            lang.pick("Migraciones aplicadas: ", "Migrations applied: ")
+              + applied.map(String.init).joined(separator: ", "))
         }
       }
       if demo {
         note(
           lang.pick(
             "Modo demostración: los datos de demostración todavía no están incluidos en esta versión; el servicio arranca con la base vacía.",
-            "Demo mode: this version does not include the demonstration data yet; the service starts with an empty database."))
+            "Demo mode: this version does not include the demonstration data yet; the service starts with an empty database."
+          ))
       }
       note(lang.pick("Nodo AT escuchando en ", "Nodo AT listening on ") + "http://\(host):\(port)/")
       note("  http://\(host):\(port)/health  http://\(host):\(port)/ready")
@@ -59,9 +62,14 @@ struct Migrate: AsyncParsableCommand {
         try await migrator.migrate(database.client, logger: logger)
       }
       if applied.isEmpty {
-        print(lang.pick("La base de datos ya estaba al día (migración \(migrator.latestVersion)).", "The database was already current (migration \(migrator.latestVersion))."))
+        print(
+          lang.pick(
+            "La base de datos ya estaba al día (migración \(migrator.latestVersion)).",
+            "The database was already current (migration \(migrator.latestVersion))."))
       } else {
-        print(lang.pick("Migraciones aplicadas: ", "Migrations applied: ") + applied.map(String.init).joined(separator: ", "))
+        print(
+          lang.pick("Migraciones aplicadas: ", "Migrations applied: ")
+            + applied.map(String.init).joined(separator: ", "))
       }
     }
   }

@@ -61,7 +61,8 @@ struct OpsTests {
         ) { response in
           #expect(response.status == .serviceUnavailable)
           #expect(response.headers[.contentType] == "application/problem+json")
-          let problem = try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any]
+          let problem =
+            try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any]
           #expect(problem?["status"] as? Int == 503)
           #expect(problem?["type"] as? String == "/problems/not-ready")
           #expect(problem?["check"] as? String == "database")
