@@ -18,6 +18,7 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
   ],
@@ -36,6 +37,9 @@ let package = Package(
     // Domain rules as data: art. 32 levels, determinant types, DIVIPOLA / NPN.
     .target(
       name: "Catalog",
+      resources: [
+        .copy("Resources/determinant-types.json"), .copy("Resources/determinant-types.schema.json"),
+      ],
       swiftSettings: swiftSettings
     ),
     // Every SQL statement, migrations, the embedded cluster.
@@ -49,6 +53,17 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
       ],
       resources: [.copy("Migrations")],
+      swiftSettings: swiftSettings
+    ),
+    // Loading files into versioned layers.
+    .target(
+      name: "Ingest",
+      dependencies: [
+        "Geo", "Store", "Catalog",
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "PostgresNIO", package: "postgres-nio"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
       swiftSettings: swiftSettings
     ),
     // HTTP.
@@ -65,9 +80,10 @@ let package = Package(
     .executableTarget(
       name: "nodo-at",
       dependencies: [
-        "API", "Store", "Geo", "Catalog",
+        "API", "Store", "Geo", "Catalog", "Ingest",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "PostgresNIO", package: "postgres-nio"),
         .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: swiftSettings
@@ -87,6 +103,14 @@ let package = Package(
     .testTarget(
       name: "GeoTests", dependencies: ["Geo", "NodoTestSupport"], swiftSettings: swiftSettings),
     .testTarget(name: "CatalogTests", dependencies: ["Catalog"], swiftSettings: swiftSettings),
+    .testTarget(
+      name: "IngestTests",
+      dependencies: [
+        "Ingest", "Store", "Catalog", "Geo", "NodoTestSupport",
+        .product(name: "PostgresNIO", package: "postgres-nio"),
+      ],
+      swiftSettings: swiftSettings
+    ),
     .testTarget(
       name: "StoreTests",
       dependencies: [

@@ -19,10 +19,11 @@ static inline void nodo_cpl_error_reset(void) { CPLErrorReset(); }
 
 // VSIStatBufL is a macro for a platform stat struct: stat through a helper.
 // Returns 0 when the path exists, -1 otherwise; *is_dir tells a folder.
-static inline int nodo_vsi_stat(const char *path, int *is_dir) {
+static inline int nodo_vsi_stat(const char *path, int *is_dir, long long *size) {
   VSIStatBufL buf;
   if (VSIStatL(path, &buf) != 0) return -1;
   *is_dir = VSI_ISDIR(buf.st_mode) ? 1 : 0;
+  *size = (long long)buf.st_size;
   return 0;
 }
 #endif

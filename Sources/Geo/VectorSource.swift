@@ -145,9 +145,8 @@ public final class VectorSource {
     return EncodingInfo(name: "UTF-8", source: "detected")
   }
 
-  /// Streams the features of layer `index` to `body`, one at a time, without loading the layer
-  /// (`OGR_L_GetNextFeature`, NULL at the end or on error; each feature is freed with
-  /// `OGR_F_Destroy`). Curves are linearised and Z/M dropped in the WKB handed out.
+  /// Streams the features of layer `index` to `body`, one at a time, without loading the layer.
+  /// Curves are linearised and Z/M dropped in the WKB handed out.
   ///
   /// Returns the encoding actually used: for a layer without a declared code page it is
   /// "UTF-8" when every text value was valid UTF-8, else "CP1252".
@@ -155,42 +154,52 @@ public final class VectorSource {
   public func forEachFeature(
     inLayer index: Int, _ body: (Feature) throws -> Void
   ) throws -> EncodingInfo {
-    let layer = try layerHandle(index)
-    var encoding = declaredEncoding(layer)
-    let detect = encoding.source == "detected"
-    var usedFallback = false
+    let reader = try LayerReader(source: self, layer: index)
+    while true {
+      let batch = try reader.next(max: 1024)
+      if batch.isEmpty { break }
+      try batch.forEach(body)
+    }
+    return reader.encoding
+  }
+
+  /// Reads the next feature of `layer` (`OGR_L_GetNextFeature`, NULL at the end or on error;
+  /// the feature is freed with `OGR_F_Destroy`). Nil at the end of the layer.
+  func nextFeature(
+    _ layer: UnsafeMutableRawPointer, types: [OGRFieldType], detect: Bool, usedFallback: inout Bool
+  ) throws -> Feature? {
+    nodo_cpl_error_reset()
+    guard let feature = OGR_L_GetNextFeature(layer) else {
+      if CPLGetLastErrorType() == CE_Failure || CPLGetLastErrorType() == CE_Fatal {
+        throw GeoError.gdal(function: "OGR_L_GetNextFeature", message: GDAL.lastErrorMessage())
+      }
+      return nil
+    }
+    defer { OGR_F_Destroy(feature) }
+    var values: [FieldValue] = []
+    values.reserveCapacity(types.count)
+    for (field, type) in types.enumerated() {
+      values.append(value(feature, Int32(field), type, detect: detect, usedFallback: &usedFallback))
+    }
+    var out = Feature(
+      fid: OGR_F_GetFID(feature), values: values, wkb: nil, droppedZM: false, linearized: false)
+    if let geometry = OGR_F_GetGeometryRef(feature) {
+      try export(geometry, into: &out)
+    }
+    return out
+  }
+
+  func fieldTypes(_ layer: UnsafeMutableRawPointer) throws -> [OGRFieldType] {
     guard let definition = OGR_L_GetLayerDefn(layer) else {
       throw GeoError.gdal(function: "OGR_L_GetLayerDefn", message: GDAL.lastErrorMessage())
     }
-    let fieldCount = OGR_FD_GetFieldCount(definition)
-    let types: [OGRFieldType] = (0..<fieldCount).map {
+    return (0..<OGR_FD_GetFieldCount(definition)).map {
       OGR_Fld_GetType(OGR_FD_GetFieldDefn(definition, $0))
     }
-    OGR_L_ResetReading(layer)
-    while true {
-      nodo_cpl_error_reset()
-      guard let feature = OGR_L_GetNextFeature(layer) else {
-        if CPLGetLastErrorType() == CE_Failure || CPLGetLastErrorType() == CE_Fatal {
-          throw GeoError.gdal(function: "OGR_L_GetNextFeature", message: GDAL.lastErrorMessage())
-        }
-        break
-      }
-      defer { OGR_F_Destroy(feature) }
-      var values: [FieldValue] = []
-      values.reserveCapacity(Int(fieldCount))
-      for field in 0..<fieldCount {
-        values.append(
-          value(feature, field, types[Int(field)], detect: detect, usedFallback: &usedFallback))
-      }
-      var out = Feature(
-        fid: OGR_F_GetFID(feature), values: values, wkb: nil, droppedZM: false, linearized: false)
-      if let geometry = OGR_F_GetGeometryRef(feature) {
-        try export(geometry, into: &out)
-      }
-      try body(out)
-    }
-    if detect && usedFallback { encoding.name = "CP1252" }
-    return encoding
+  }
+
+  func encodingOfLayer(_ layer: UnsafeMutableRawPointer) -> EncodingInfo {
+    declaredEncoding(layer)
   }
 
   /// Fills `feature.wkb` from a borrowed OGR geometry (`OGR_G_ExportToIsoWkb`, OGRERR_NONE on

@@ -16,6 +16,7 @@ public struct Database: Sendable {
   }
 
   /// Runs `body` with a database whose pool runs for the duration of the call.
+  @discardableResult
   public static func withDatabase<R: Sendable>(
     _ url: DatabaseURL, logger: Logger, _ body: @Sendable (Database) async throws -> R
   ) async throws -> R {
@@ -23,6 +24,8 @@ public struct Database: Sendable {
     return try await withThrowingTaskGroup(of: Void.self) { group in
       group.addTask { await database.client.run() }
       defer { group.cancelAll() }
+      // Let the pool start before the first lease (postgres-nio warns otherwise).
+      for _ in 0..<3 { await Task.yield() }
       return try await body(database)
     }
   }

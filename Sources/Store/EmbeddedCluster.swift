@@ -307,7 +307,7 @@ public struct EmbeddedCluster: Sendable {
       + command
     let capture = FileManager.default.temporaryDirectory
       .appendingPathComponent("nodo-cluster-\(UUID().uuidString).out")
-    FileManager.default.createFile(atPath: capture.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: capture.path, contents: nil)
     defer { try? FileManager.default.removeItem(at: capture) }
     let sink = try FileHandle(forWritingTo: capture)
     process.standardInput = FileHandle.nullDevice

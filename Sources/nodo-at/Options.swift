@@ -39,10 +39,10 @@ func note(_ text: String) {
   FileHandle.standardError.write(Data((text + "\n").utf8))
 }
 
-func makeLogger(_ label: String) -> Logger {
+func makeLogger(_ label: String, level fallback: Logger.Level = .info) -> Logger {
   var logger = Logger(label: label)
   let level = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:))
-  logger.logLevel = level ?? .info
+  logger.logLevel = level ?? fallback
   return logger
 }
 

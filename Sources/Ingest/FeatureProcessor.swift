@@ -1,0 +1,153 @@
+import Catalog
+import Foundation
+import Geo
+import Store
+
+/// What happened to one feature.
+enum Outcome {
+  case row(FeatureRow, repaired: Bool, outside: Bool)
+  case dropped(reason: String, detail: String?)
+}
+
+/// Turns source features into rows: EPSG:9377, valid, multi, attributes renamed by the
+/// mappings. Synchronous and not `Sendable`: it owns a GEOS context and a PROJ transformer.
+final class FeatureProcessor {
+  let context: GeometryContext
+  let transformer: Transformer?
+  let names: [String]
+  let kind: LayerKind
+  let divipola: String?
+  private let npnIndex: Int?
+  private let conditionIndex: Int?
+  private let areaIndex: Int?
+  private let divipolaIndex: Int?
+  let extra: [(String, String)]
+
+  /// Per-feature findings, keyed by rule code, holding stored fids.
+  var findings: [String: [Int64]] = [:]
+  var family: GeometryFamily?
+
+  init(
+    fields: [FieldInfo], mappings: [(target: String, source: String)], crs: CRS, kind: LayerKind,
+    divipola: String?, extra: [(String, String)]
+  ) throws {
+    context = try GeometryContext()
+    transformer = crs.epsg == 9377 ? nil : try Transformer(from: crs.projDefinition, to: "EPSG:9377")
+    self.kind = kind
+    self.divipola = divipola
+    self.extra = extra
+    var names = fields.map(\.name)
+    for (target, source) in mappings {
+      if let index = names.firstIndex(where: { $0.caseInsensitiveCompare(source) == .orderedSame }) {
+        names[index] = target
+      }
+    }
+    self.names = names
+    func index(_ candidates: [String]) -> Int? {
+      for candidate in candidates {
+        if let found = names.firstIndex(where: { $0.lowercased() == candidate }) { return found }
+      }
+      return nil
+    }
+    npnIndex = index([
+      "npn", "numero_predial", "numero_predial_nacional", "codigo_predial_nacional", "codigo_predial",
+    ])
+    conditionIndex = index(["condicion", "condicion_predio"])
+    areaIndex = index(["area", "area_declarada", "area_terreno"])
+    divipolaIndex = index(["divipola"])
+  }
+
+  /// Whether an NPN column was found (cadastral profile).
+  var hasNPN: Bool { npnIndex != nil }
+  var hasDivipolaField: Bool { divipolaIndex != nil }
+
+  func process(_ feature: Feature, fid: Int64) -> Outcome {
+    guard let wkb = feature.wkb else { return .dropped(reason: "null_geometry", detail: nil) }
+    do {
+      var geometry = try context.read(wkb: wkb)
+      if try geometry.isEmpty() { return .dropped(reason: "empty_geometry", detail: nil) }
+      if let transformer { geometry = try transformer.transform(geometry) }
+      let type = try geometry.type()
+      let featureFamily = type.family
+      if let family, family != featureFamily, featureFamily != .mixed {
+        return .dropped(reason: "wrong_family", detail: featureFamily.rawValue)
+      }
+      let (valid, repair) = try geometry.repaired()
+      let final = featureFamily == .polygon ? valid : try valid.asMulti()
+      if try final.isEmpty() { return .dropped(reason: "collapsed", detail: repair.reason) }
+      if family == nil, featureFamily != .mixed { family = featureFamily }
+      let envelope = try final.envelope()
+      let outside = !CRSIdentifier.colombiaCTM12.intersects(envelope)
+      let (npn, code) = checks(
+        feature.values, fid: fid, area: featureFamily == .polygon ? try final.area() : nil)
+      let row = FeatureRow(
+        fid: fid, sourceFID: feature.fid, divipola: code, npn: npn,
+        attributesJSON: AttributeJSON.object(names: names, values: feature.values, extra: extra),
+        hexEWKB: try final.geometry().hexEWKB(srid: 9377))
+      return .row(row, repaired: repair.changed, outside: outside)
+    } catch let error as GeoError {
+      return .dropped(reason: "unreadable_geometry", detail: error.message)
+    } catch {
+      return .dropped(reason: "unreadable_geometry", detail: "\(error)")
+    }
+  }
+
+  private func note(_ code: String, _ fid: Int64) {
+    findings[code, default: []].append(fid)
+  }
+
+  /// Profile checks that need one feature only; returns the NPN and DIVIPOLA to store.
+  private func checks(_ values: [FieldValue], fid: Int64, area: Double?) -> (String?, String?) {
+    switch kind {
+    case .cadastral:
+      var npn: String?
+      var code = divipola
+      if let npnIndex, let text = values[npnIndex].stringValue?.trimmingCharacters(in: .whitespaces) {
+        npn = text
+        if NumeroPredial.validate(text) != nil {
+          note("npn_invalid", fid)
+        } else if let parsed = NumeroPredial(text) {
+          code = parsed.divipola.code
+          if let divipola, parsed.divipola.code != divipola { note("npn_divipola_mismatch", fid) }
+          if let conditionIndex, let condition = values[conditionIndex].stringValue?.first,
+            condition != parsed.condicion
+          {
+            note("npn_condition_mismatch", fid)
+          }
+        }
+      }
+      if let areaIndex, let area, let declared = Self.number(values[areaIndex]), area > 0,
+        abs(declared - area) / area > 0.05
+      {
+        note("declared_area_mismatch", fid)
+      }
+      return (npn, code)
+    case .boundary:
+      guard let divipolaIndex else { return (nil, divipola) }
+      guard var text = values[divipolaIndex].stringValue?.trimmingCharacters(in: .whitespaces), !text.isEmpty
+      else {
+        note("divipola_missing", fid)
+        return (nil, nil)
+      }
+      if case .integer = values[divipolaIndex], text.count < 5 {
+        text = String(repeating: "0", count: 5 - text.count) + text
+      }
+      guard Divipola(text) != nil else {
+        note("divipola_invalid", fid)
+        return (nil, nil)
+      }
+      return (nil, text)
+    default:
+      return (nil, divipola)
+    }
+  }
+
+  static func number(_ value: FieldValue) -> Double? {
+    switch value {
+    case .integer(let number): Double(number)
+    case .real(let number): number
+    case .string(let text): Double(text.replacingOccurrences(of: ",", with: "."))
+    case .null: nil
+    }
+  }
+}

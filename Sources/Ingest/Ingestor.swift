@@ -1,0 +1,359 @@
+import Catalog
+import Foundation
+import Geo
+import Logging
+import PostgresNIO
+import Store
+
+/// Progress of a load, for a progress bar or a job row.
+public struct IngestProgress: Sendable {
+  public var featuresDone: Int
+  public var featuresTotal: Int
+  public var seconds: Double
+}
+
+/// Loads source files into a new version of a layer.
+///
+/// Everything happens in one transaction: the layer (when new), its staging version, the
+/// features (COPY), the checks and, when asked, the publication. A refused or failed load —
+/// or a process killed halfway — leaves the database exactly as it was.
+public struct Ingestor: Sendable {
+  let database: Database
+  let catalog: DeterminantCatalog
+  let logger: Logger
+
+  public init(database: Database, catalog: DeterminantCatalog, logger: Logger) {
+    self.database = database
+    self.catalog = catalog
+    self.logger = logger
+  }
+
+  public func run(
+    _ options: IngestOptions, progress: @escaping @Sendable (IngestProgress) -> Void = { _ in }
+  ) async throws -> IngestReport {
+    let started = ContinuousClock.now
+    try validate(options)
+    let plan = try SourcePlan.make(options)
+    let combinedHash = plan.count == 1 ? plan[0].sha256 : Self.combine(plan.map(\.sha256))
+    let sourceName = Array(Set(plan.map(\.path))).sorted().map { ($0 as NSString).lastPathComponent }
+      .joined(separator: ", ")
+    let logger = self.logger
+    let total = plan.reduce(0) { $0 + ($1.info.featureCount ?? 0) }
+
+    return try await database.client.withConnection { connection in
+      try await connection.withTransaction(logger: logger) { connection in
+        try await LayerRepository.lockLayer(options.layer, on: connection, logger: logger)
+        if let existing = try await LayerRepository.find(options.layer, on: connection, logger: logger),
+          let number = try await LayerRepository.versionWithHash(
+            layerID: existing.id, sha256: combinedHash, on: connection, logger: logger)
+        {
+          var report = Self.emptyReport(options)
+          report.status = "unchanged"
+          report.unchangedFromVersion = number
+          report.secondsTotal = (ContinuousClock.now - started).seconds
+          return report
+        }
+        let layer = try await LayerRepository.ensureLayer(
+          NewLayer(
+            slug: options.layer, kind: options.kind, divipola: options.divipola,
+            determinantType: options.type, sustraccionOf: options.sustraccionOf),
+          on: connection, logger: logger)
+        let version = try await LayerRepository.createVersion(
+          layerID: layer.id, sourceName: sourceName, sha256: combinedHash,
+          createdBy: options.createdBy, on: connection, logger: logger)
+
+        var report = Self.emptyReport(options)
+        report.version = version.number
+        let load = try await copy(
+          plan, options: options, versionID: version.id, total: total, started: started,
+          connection: connection, progress: progress)
+        report.sources = load.sources
+        report.geometryFamily = load.family?.rawValue
+        report.featuresRead = load.read
+        report.featuresWritten = load.written
+        report.featuresRepaired = load.repaired.count
+        report.featuresDropped = load.dropped.count
+        report.repaired = Array(load.repaired.prefix(IngestReport.listLimit))
+        report.dropped = Array(load.dropped.prefix(IngestReport.listLimit))
+        report.zOrMDropped = load.zm
+        report.curvesLinearized = load.linearized
+        report.secondsReading = (ContinuousClock.now - started).seconds
+
+        if load.written == 0 {
+          throw IngestError.emptyLayer(path: plan[0].path, layer: plan[0].info.name)
+        }
+        if !load.outside.isEmpty && !options.allowOutsideColombia {
+          throw IngestError.outsideColombia(
+            count: load.outside.count, examples: Array(load.outside.prefix(10)))
+        }
+
+        let checking = ContinuousClock.now
+        report.findings = load.findings
+        report.findings += try await tableChecks(
+          options, versionID: version.id, processorFoundNPN: load.foundNPN, connection: connection)
+        let invalid = try await QualityChecks.invalidCount(
+          versionID: version.id, on: connection, logger: logger)
+        if invalid > 0 {
+          report.findings.append(
+            Finding(code: "invalid_after_repair", count: invalid, examples: [], detail: nil))
+        }
+        report.secondsChecking = (ContinuousClock.now - checking).seconds
+        if options.strict && !report.findings.isEmpty { throw IngestError.strictFindings(report.findings) }
+
+        let stats = try await Self.extentAndArea(
+          versionID: version.id, connection: connection, logger: logger)
+        report.extent = stats.extent
+        report.totalArea = load.family == .polygon ? stats.area : nil
+        report.status = options.publish ? "published" : "staging"
+        report.secondsTotal = (ContinuousClock.now - started).seconds
+
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let json = String(decoding: try encoder.encode(report), as: UTF8.self)
+        let first = plan[0]
+        try await LayerRepository.finishVersion(
+          versionID: version.id, encoding: load.sources.map(\.encoding.name).joined(separator: ","),
+          sourceCRS: first.crs.name, sourceEPSG: first.crs.epsg, crsConfidence: first.crs.confidence,
+          family: load.family?.rawValue ?? "mixed", read: load.read, written: load.written,
+          repaired: load.repaired.count, dropped: load.dropped.count, reportJSON: json,
+          on: connection, logger: logger)
+        if options.publish {
+          try await LayerRepository.publish(
+            layerID: layer.id, versionID: version.id, on: connection, logger: logger)
+        }
+        return report
+      }
+    }
+  }
+
+  /// What the reading produced.
+  struct Load {
+    var sources: [SourceReport] = []
+    var family: GeometryFamily?
+    var read = 0
+    var written = 0
+    var repaired: [SourceFeature] = []
+    var dropped: [DroppedFeature] = []
+    var outside: [SourceFeature] = []
+    var zm = 0
+    var linearized = 0
+    var findings: [Finding] = []
+    var foundNPN = false
+  }
+
+  /// Reads every planned layer in turn and streams the rows into COPY.
+  private func copy(
+    _ plan: [PlannedLayer], options: IngestOptions, versionID: Int64, total: Int,
+    started: ContinuousClock.Instant, connection: PostgresConnection,
+    progress: @escaping @Sendable (IngestProgress) -> Void
+  ) async throws -> Load {
+    var load = Load()
+    var nextFID: Int64 = 1
+    var planIndex = 0
+    var reader: LayerReader?
+    var processor: FeatureProcessor?
+    var findingFIDs: [String: [Int64]] = [:]
+
+    func finishSource() {
+      guard let reader, let processor else { return }
+      load.sources[load.sources.count - 1].featuresRead = reader.featuresRead
+      load.sources[load.sources.count - 1].encoding = reader.encoding
+      load.family = load.family ?? processor.family
+      for (code, fids) in processor.findings { findingFIDs[code, default: []] += fids }
+      if options.kind == .cadastral && processor.hasNPN { load.foundNPN = true }
+    }
+
+    _ = try await LayerRepository.copyFeatures(versionID: versionID, on: connection, logger: logger) {
+      while true {
+        if reader == nil {
+          guard planIndex < plan.count else { return nil }
+          let item = plan[planIndex]
+          do {
+            let source = try VectorSource(path: item.dataset, encoding: options.encoding)
+            reader = try LayerReader(source: source, layer: item.layerIndex)
+          } catch let error as GeoError {
+            throw IngestError.source(path: item.path, error)
+          }
+          let extra: [(String, String)] = plan.count > 1 ? [("_source", item.info.name)] : []
+          processor = try FeatureProcessor(
+            fields: item.info.fields, mappings: options.mappings, crs: item.crs, kind: options.kind,
+            divipola: options.divipola, extra: extra)
+          processor?.family = load.family
+          load.sources.append(
+            SourceReport(
+              path: item.path, dataset: item.dataset, layer: item.info.name, driver: item.driver,
+              sha256: item.sha256, encoding: item.info.encoding, crs: item.crs,
+              crsOverridden: item.crsOverridden, featuresRead: 0))
+        }
+        let batch: [Feature]
+        do {
+          batch = try reader!.next(max: 2000)
+        } catch let error as GeoError {
+          throw IngestError.source(path: plan[planIndex].path, error)
+        }
+        if batch.isEmpty {
+          finishSource()
+          reader = nil
+          processor = nil
+          planIndex += 1
+          continue
+        }
+        let sourceIndex = planIndex
+        var rows: [FeatureRow] = []
+        rows.reserveCapacity(batch.count)
+        for feature in batch {
+          load.read += 1
+          if feature.droppedZM { load.zm += 1 }
+          if feature.linearized { load.linearized += 1 }
+          let named = SourceFeature(source: sourceIndex, fid: feature.fid)
+          switch processor!.process(feature, fid: nextFID) {
+          case .row(let row, let repaired, let outside):
+            rows.append(row)
+            nextFID += 1
+            if repaired { load.repaired.append(named) }
+            if outside { load.outside.append(named) }
+          case .dropped(let reason, let detail):
+            load.dropped.append(DroppedFeature(feature: named, reason: reason, detail: detail))
+          }
+        }
+        load.written += rows.count
+        progress(
+          IngestProgress(
+            featuresDone: load.read, featuresTotal: total, seconds: (ContinuousClock.now - started).seconds))
+        if !rows.isEmpty { return rows }
+      }
+    }
+    load.findings = findingFIDs.sorted { $0.key < $1.key }.map { code, fids in
+      Finding(code: code, count: fids.count, examples: fids.prefix(50).map(String.init), detail: nil)
+    }
+    return load
+  }
+
+  /// Checks over the whole loaded table.
+  private func tableChecks(
+    _ options: IngestOptions, versionID: Int64, processorFoundNPN: Bool, connection: PostgresConnection
+  ) async throws -> [Finding] {
+    var findings: [Finding] = []
+    switch options.kind {
+    case .cadastral:
+      if !processorFoundNPN {
+        findings.append(Finding(code: "npn_not_mapped", count: 0, examples: [], detail: nil))
+      }
+      let duplicates = try await QualityChecks.duplicateNPN(
+        versionID: versionID, on: connection, logger: logger)
+      if !duplicates.isEmpty {
+        findings.append(
+          Finding(
+            code: "npn_duplicate", count: duplicates.count,
+            examples: duplicates.prefix(50).map {
+              "\($0.npn): \($0.fids.map(String.init).joined(separator: "/"))"
+            },
+            detail: nil))
+      }
+      let overlaps = try await QualityChecks.overlaps(
+        versionID: versionID, minimumArea: options.overlapTolerance, on: connection, logger: logger)
+      if !overlaps.isEmpty {
+        let area = overlaps.reduce(0) { $0 + $1.area }
+        findings.append(
+          Finding(
+            code: "parcel_overlap", count: overlaps.count,
+            examples: overlaps.prefix(50).map {
+              "\($0.fidA)×\($0.fidB) \(String(format: "%.1f", $0.area)) m²"
+            },
+            detail: String(format: "%.1f m², > %.2f m²", area, options.overlapTolerance)))
+      }
+    case .boundary:
+      let duplicates = try await QualityChecks.duplicateDivipola(
+        versionID: versionID, on: connection, logger: logger)
+      if !duplicates.isEmpty {
+        findings.append(
+          Finding(
+            code: "divipola_duplicate", count: duplicates.count,
+            examples: duplicates.prefix(50).map {
+              "\($0.code): \($0.fids.map(String.init).joined(separator: "/"))"
+            },
+            detail: nil))
+      }
+    default:
+      break
+    }
+    return findings
+  }
+
+  private func validate(_ options: IngestOptions) throws {
+    if let divipola = options.divipola, Divipola(divipola) == nil {
+      throw IngestError.badOption("--divipola \(divipola): 5 dígitos / 5 digits (DANE)")
+    }
+    switch options.kind {
+    case .determinant:
+      guard let code = options.type else { throw IngestError.typeRequired(kind: "determinant") }
+      switch catalog.entry(code) {
+      case .type, .subtype: break
+      default:
+        throw IngestError.unknownType(
+          code: code, kind: "determinantes",
+          known: catalog.types.flatMap { [$0.code] + ($0.subtypes ?? []).map(\.code) })
+      }
+    case .condicionante:
+      guard let code = options.type else { throw IngestError.typeRequired(kind: "condicionante") }
+      guard case .condicionante = catalog.entry(code) else {
+        throw IngestError.unknownType(
+          code: code, kind: "condicionantes", known: catalog.condicionantes.map(\.code))
+      }
+    case .pot:
+      // Zoning needs its class and uses to be compared with the determinants.
+      let targets = Set(options.mappings.map(\.target))
+      let missing = ["clase", "unidad", "usos"].filter { !targets.contains($0) }
+      if !missing.isEmpty {
+        let columns = (try? SourcePlan.make(options).first?.info.fields.map(\.name)) ?? []
+        throw IngestError.missingMapping(profile: "pot", fields: missing, columns: columns ?? [])
+      }
+    case .boundary:
+      if options.divipola == nil && !options.mappings.contains(where: { $0.target == "divipola" }) {
+        let columns = (try? SourcePlan.make(options).first?.info.fields.map(\.name)) ?? []
+        throw IngestError.missingMapping(profile: "boundary", fields: ["divipola"], columns: columns ?? [])
+      }
+    case .cadastral:
+      break
+    }
+  }
+
+  static func emptyReport(_ options: IngestOptions) -> IngestReport {
+    IngestReport(
+      layer: options.layer, kind: options.kind.rawValue, version: nil, status: "staging",
+      unchangedFromVersion: nil, sources: [], geometryFamily: nil, featuresRead: 0, featuresWritten: 0,
+      featuresRepaired: 0, featuresDropped: 0, repaired: [], dropped: [], zOrMDropped: 0,
+      curvesLinearized: 0, extent: nil, totalArea: nil, findings: [], secondsReading: 0,
+      secondsChecking: 0, secondsTotal: 0)
+  }
+
+  static func combine(_ hashes: [String]) -> String {
+    SourcePlan.sha256(text: hashes.joined(separator: "\n"))
+  }
+
+  static func extentAndArea(
+    versionID: Int64, connection: PostgresConnection, logger: Logger
+  ) async throws
+    -> (extent: Envelope?, area: Double)
+  {
+    let rows = try await connection.query(
+      """
+      SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e), a FROM (
+        SELECT ST_Extent(geom)::box2d AS e, sum(ST_Area(geom)) AS a FROM feature WHERE version_id = \(versionID)
+      ) t
+      """, logger: logger)
+    for try await (minX, minY, maxX, maxY, area) in rows.decode(
+      (Double?, Double?, Double?, Double?, Double?).self)
+    {
+      guard let minX, let minY, let maxX, let maxY else { return (nil, area ?? 0) }
+      return (Envelope(minX: minX, minY: minY, maxX: maxX, maxY: maxY), area ?? 0)
+    }
+    return (nil, 0)
+  }
+}
+
+extension Duration {
+  var seconds: Double {
+    Double(components.seconds) + Double(components.attoseconds) / 1e18
+  }
+}

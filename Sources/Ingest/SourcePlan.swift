@@ -1,0 +1,165 @@
+import Catalog
+import Crypto
+import Foundation
+import Geo
+import Store
+
+/// One source layer to read: where it is, what it holds, the CRS to read it in.
+struct PlannedLayer: Sendable {
+  var path: String
+  var dataset: String
+  var layerIndex: Int
+  var info: LayerInfo
+  var driver: String
+  var crs: CRS
+  var crsOverridden: Bool
+  var sha256: String
+}
+
+/// Resolves the paths a technician gave into source layers, refusing what cannot be loaded
+/// before anything touches the database.
+enum SourcePlan {
+  static func make(_ options: IngestOptions) throws -> [PlannedLayer] {
+    guard !options.paths.isEmpty else { throw IngestError.noSources }
+    var override: CRS?
+    if let text = options.crs {
+      do {
+        override = try CRSIdentifier.identify(text.uppercased().hasPrefix("EPSG:") ? text.uppercased() : text)
+        override?.method = .userSupplied
+      } catch let error as GeoError {
+        throw IngestError.badOption("--crs \(text): \(error.message)")
+      }
+    }
+    var planned: [PlannedLayer] = []
+    for path in options.paths {
+      try checkArchive(path, limit: options.maxUncompressedBytes)
+      let hash = try sha256(of: path)
+      let datasets: [String]
+      do {
+        datasets = try VectorSource.datasets(at: path)
+      } catch let error as GeoError {
+        throw IngestError.source(path: path, error)
+      }
+      var found: [PlannedLayer] = []
+      var available: [String] = []
+      for dataset in datasets {
+        let source: VectorSource
+        do {
+          source = try VectorSource(path: dataset, encoding: options.encoding)
+        } catch let error as GeoError {
+          throw IngestError.source(path: path, error)
+        }
+        for index in 0..<source.layerCount {
+          let info: LayerInfo
+          do {
+            info = try source.layerInfo(index)
+          } catch let error as GeoError {
+            throw IngestError.source(path: path, error)
+          }
+          guard info.family != nil else { continue }
+          available.append(info.name)
+          if let wanted = options.sourceLayer, wanted != "*", wanted != info.name { continue }
+          guard (info.featureCount ?? 0) > 0 else {
+            if options.sourceLayer != nil { throw IngestError.emptyLayer(path: path, layer: info.name) }
+            continue
+          }
+          let crs: CRS
+          if let override {
+            crs = override
+          } else if let declared = info.crs {
+            guard declared.epsg != nil else {
+              throw IngestError.unknownCRS(path: path, layer: info.name, name: declared.name)
+            }
+            crs = declared
+          } else {
+            let candidates = info.extent.map(CRSIdentifier.candidates(forExtent:)) ?? []
+            throw IngestError.noCRS(path: path, layer: info.name, candidates: candidates)
+          }
+          found.append(
+            PlannedLayer(
+              path: path, dataset: dataset, layerIndex: index, info: info, driver: source.driverName,
+              crs: crs, crsOverridden: override != nil && info.crs?.epsg != override?.epsg, sha256: hash))
+        }
+      }
+      if let wanted = options.sourceLayer, wanted != "*", found.isEmpty {
+        throw IngestError.sourceLayerNotFound(path: path, layer: wanted, available: available)
+      }
+      if options.sourceLayer == nil, found.count > 1, Set(found.map(\.dataset)).count == 1 {
+        throw IngestError.badOption(
+          "\(path): \(found.count) capas / layers — --source-layer NAME (o/or '*'): "
+            + found.map(\.info.name).joined(separator: ", "))
+      }
+      if found.isEmpty {
+        throw IngestError.emptyLayer(path: path, layer: available.first ?? "-")
+      }
+      planned += found
+    }
+    return planned
+  }
+
+  /// Refuses archive members that climb out of the archive and archives that expand past the
+  /// limit (zip bombs), from the archive's own directory, before reading any member.
+  static func checkArchive(_ path: String, limit: Int64) throws {
+    guard path.lowercased().hasSuffix(".zip") else { return }
+    let entries: [(name: String, size: Int64)]
+    do {
+      entries = try VectorSource.archiveEntries(at: path)
+    } catch let error as GeoError {
+      throw IngestError.source(path: path, error)
+    }
+    for entry in entries {
+      let parts = entry.name.split(separator: "/", omittingEmptySubsequences: false)
+      if entry.name.hasPrefix("/") || parts.contains("..") || entry.name.contains("\\..") {
+        throw IngestError.unsafeArchiveMember(path: path, member: entry.name)
+      }
+    }
+    let total = entries.reduce(Int64(0)) { $0 + $1.size }
+    if total > limit { throw IngestError.archiveTooLarge(path: path, bytes: total, limit: limit) }
+  }
+
+  /// SHA-256 of a file, or of a shapefile with its sibling files, or of every file in a
+  /// folder (sorted by name): the identity of what was loaded.
+  static func sha256(of path: String) throws -> String {
+    let manager = FileManager.default
+    var isDirectory: ObjCBool = false
+    guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else {
+      throw IngestError.source(
+        path: path, .gdal(function: "stat", message: "no such file or folder: \(path)"))
+    }
+    var files: [String] = []
+    if isDirectory.boolValue {
+      let enumerator = manager.enumerator(atPath: path)
+      while let name = enumerator?.nextObject() as? String {
+        var childIsDirectory: ObjCBool = false
+        let full = path + "/" + name
+        if manager.fileExists(atPath: full, isDirectory: &childIsDirectory), !childIsDirectory.boolValue {
+          files.append(full)
+        }
+      }
+      files.sort()
+    } else if path.lowercased().hasSuffix(".shp") {
+      let stem = String(path.dropLast(4))
+      files =
+        [path]
+        + ["shx", "dbf", "prj", "cpg", "SHX", "DBF", "PRJ", "CPG"].map { stem + "." + $0 }
+        .filter { manager.fileExists(atPath: $0) }
+    } else {
+      files = [path]
+    }
+    var hasher = SHA256()
+    for file in files {
+      guard let handle = FileHandle(forReadingAtPath: file) else { continue }
+      defer { try? handle.close() }
+      while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+        hasher.update(data: chunk)
+      }
+    }
+    return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+  }
+}
+
+extension SourcePlan {
+  static func sha256(text: String) -> String {
+    SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+  }
+}

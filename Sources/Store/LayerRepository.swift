@@ -1,0 +1,353 @@
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// The kind of a layer (DESIGN §4).
+public enum LayerKind: String, Sendable, Codable, CaseIterable {
+  case cadastral, pot, determinant, condicionante, boundary
+}
+
+/// A layer as stored.
+public struct LayerRecord: Sendable, Codable, Equatable {
+  public var id: Int64
+  public var slug: String
+  public var kind: LayerKind
+  public var divipola: String?
+  public var determinantType: String?
+  public var publishedVersion: Int?
+}
+
+/// A version as stored.
+public struct VersionRecord: Sendable, Codable, Equatable {
+  public var id: Int64
+  public var number: Int
+  public var status: String
+  public var sourceName: String
+  public var sha256: String
+  public var featuresWritten: Int?
+  public var createdAt: Date
+}
+
+/// What is known about a layer before loading into it.
+public struct NewLayer: Sendable {
+  public var slug: String
+  public var kind: LayerKind
+  public var divipola: String?
+  public var determinantType: String?
+  public var sustraccionOf: String?
+
+  public init(
+    slug: String, kind: LayerKind, divipola: String? = nil, determinantType: String? = nil,
+    sustraccionOf: String? = nil
+  ) {
+    self.slug = slug
+    self.kind = kind
+    self.divipola = divipola
+    self.determinantType = determinantType
+    self.sustraccionOf = sustraccionOf
+  }
+}
+
+/// One row for `COPY feature`.
+public struct FeatureRow: Sendable {
+  public var fid: Int64
+  public var sourceFID: Int64
+  public var divipola: String?
+  public var npn: String?
+  /// A JSON object, already serialised.
+  public var attributesJSON: String
+  /// Hex EWKB with SRID 9377.
+  public var hexEWKB: String
+
+  public init(
+    fid: Int64, sourceFID: Int64, divipola: String?, npn: String?, attributesJSON: String,
+    hexEWKB: String
+  ) {
+    self.fid = fid
+    self.sourceFID = sourceFID
+    self.divipola = divipola
+    self.npn = npn
+    self.attributesJSON = attributesJSON
+    self.hexEWKB = hexEWKB
+  }
+}
+
+/// Errors a caller can explain to a person.
+public enum LayerError: Error, Equatable, Sendable {
+  case layerNotFound(String)
+  case kindMismatch(slug: String, existing: LayerKind, requested: LayerKind)
+  case sustraccionTargetNotFound(String)
+  case versionNotFound(slug: String, number: Int)
+  case nothingToRollBack(String)
+}
+
+/// Every statement about layers, versions and features. Functions take a connection so they
+/// compose inside one transaction.
+public enum LayerRepository {
+  /// Serialises loads into one layer for the rest of the transaction
+  /// (`pg_advisory_xact_lock` on the slug).
+  public static func lockLayer(
+    _ slug: String, on connection: PostgresConnection, logger: Logger
+  )
+    async throws
+  {
+    try await connection.query(
+      "SELECT pg_advisory_xact_lock(hashtextextended('nodo-layer:' || \(slug), 0))", logger: logger)
+  }
+
+  /// Finds the layer or creates it; refuses a different kind for an existing slug.
+  public static func ensureLayer(
+    _ layer: NewLayer, on connection: PostgresConnection, logger: Logger
+  )
+    async throws -> LayerRecord
+  {
+    var sustraccionID: Int64?
+    if let target = layer.sustraccionOf {
+      guard let record = try await find(target, on: connection, logger: logger) else {
+        throw LayerError.sustraccionTargetNotFound(target)
+      }
+      sustraccionID = record.id
+    }
+    if let existing = try await find(layer.slug, on: connection, logger: logger) {
+      guard existing.kind == layer.kind else {
+        throw LayerError.kindMismatch(slug: layer.slug, existing: existing.kind, requested: layer.kind)
+      }
+      return existing
+    }
+    let rows = try await connection.query(
+      """
+      INSERT INTO layer (slug, kind, divipola, determinant_type, sustraccion_of)
+      VALUES (\(layer.slug), \(layer.kind.rawValue)::layer_kind, \(layer.divipola), \(layer.determinantType), \(sustraccionID))
+      RETURNING id
+      """, logger: logger)
+    for try await id in rows.decode(Int64.self) {
+      return LayerRecord(
+        id: id, slug: layer.slug, kind: layer.kind, divipola: layer.divipola,
+        determinantType: layer.determinantType, publishedVersion: nil)
+    }
+    throw LayerError.layerNotFound(layer.slug)
+  }
+
+  public static func find(
+    _ slug: String, on connection: PostgresConnection, logger: Logger
+  )
+    async throws -> LayerRecord?
+  {
+    let rows = try await connection.query(
+      """
+      SELECT l.id, l.slug, l.kind::text, l.divipola, l.determinant_type,
+             (SELECT number FROM layer_version v WHERE v.layer_id = l.id AND v.status = 'published')
+      FROM layer l WHERE l.slug = \(slug)
+      """, logger: logger)
+    for try await (id, slug, kind, divipola, type, published) in rows.decode(
+      (Int64, String, String, String?, String?, Int?).self)
+    {
+      return LayerRecord(
+        id: id, slug: slug, kind: LayerKind(rawValue: kind) ?? .determinant, divipola: divipola,
+        determinantType: type, publishedVersion: published)
+    }
+    return nil
+  }
+
+  /// The version of the layer that already holds a source with this hash, if any.
+  public static func versionWithHash(
+    layerID: Int64, sha256: String, on connection: PostgresConnection, logger: Logger
+  ) async throws -> Int? {
+    let rows = try await connection.query(
+      """
+      SELECT number FROM layer_version
+      WHERE layer_id = \(layerID) AND source_sha256 = \(sha256) AND status <> 'failed'
+      ORDER BY number DESC LIMIT 1
+      """, logger: logger)
+    for try await number in rows.decode(Int.self) { return number }
+    return nil
+  }
+
+  /// Inserts a staging version numbered after the last one.
+  public static func createVersion(
+    layerID: Int64, sourceName: String, sha256: String, createdBy: String,
+    on connection: PostgresConnection, logger: Logger
+  ) async throws -> (id: Int64, number: Int) {
+    let rows = try await connection.query(
+      """
+      INSERT INTO layer_version (layer_id, number, source_name, source_sha256, created_by)
+      SELECT \(layerID), coalesce(max(number), 0) + 1, \(sourceName), \(sha256), \(createdBy)
+      FROM layer_version WHERE layer_id = \(layerID)
+      RETURNING id, number
+      """, logger: logger)
+    for try await (id, number) in rows.decode((Int64, Int).self) { return (id, number) }
+    throw LayerError.layerNotFound(String(layerID))
+  }
+
+  /// Streams rows into `feature` with `COPY ... FROM STDIN` (text format). `next` returns the
+  /// next batch, nil at the end. Returns the number of rows sent.
+  public static func copyFeatures(
+    versionID: Int64, on connection: PostgresConnection, logger: Logger,
+    next: () async throws -> [FeatureRow]?
+  ) async throws -> Int {
+    var count = 0
+    try await connection.copyFrom(
+      table: "feature",
+      columns: ["version_id", "fid", "source_fid", "divipola", "npn", "attributes", "geom"],
+      logger: logger
+    ) { writer in
+      let version = String(versionID)
+      while let batch = try await next() {
+        var buffer = ByteBufferAllocator().buffer(capacity: batch.count * 512)
+        for row in batch {
+          buffer.writeString(version)
+          buffer.writeInteger(UInt8(ascii: "\t"))
+          buffer.writeString(String(row.fid))
+          buffer.writeInteger(UInt8(ascii: "\t"))
+          buffer.writeString(String(row.sourceFID))
+          buffer.writeInteger(UInt8(ascii: "\t"))
+          writeCopyText(row.divipola, into: &buffer)
+          buffer.writeInteger(UInt8(ascii: "\t"))
+          writeCopyText(row.npn, into: &buffer)
+          buffer.writeInteger(UInt8(ascii: "\t"))
+          writeCopyText(row.attributesJSON, into: &buffer)
+          buffer.writeInteger(UInt8(ascii: "\t"))
+          buffer.writeString(row.hexEWKB)
+          buffer.writeInteger(UInt8(ascii: "\n"))
+        }
+        count += batch.count
+        try await writer.write(buffer)
+      }
+    }
+    return count
+  }
+
+  /// COPY text format: `\N` for NULL; backslash, tab, newline and carriage return escaped.
+  static func writeCopyText(_ value: String?, into buffer: inout ByteBuffer) {
+    guard let value else {
+      buffer.writeString("\\N")
+      return
+    }
+    for byte in value.utf8 {
+      switch byte {
+      case UInt8(ascii: "\\"): buffer.writeString("\\\\")
+      case UInt8(ascii: "\t"): buffer.writeString("\\t")
+      case UInt8(ascii: "\n"): buffer.writeString("\\n")
+      case UInt8(ascii: "\r"): buffer.writeString("\\r")
+      default: buffer.writeInteger(byte)
+      }
+    }
+  }
+
+  /// Records the outcome of a load on its version: counts, extent, family, the report.
+  public static func finishVersion(
+    versionID: Int64, encoding: String, sourceCRS: String, sourceEPSG: Int?, crsConfidence: Int,
+    family: String, read: Int, written: Int, repaired: Int, dropped: Int, reportJSON: String,
+    on connection: PostgresConnection, logger: Logger
+  ) async throws {
+    try await connection.query(
+      """
+      UPDATE layer_version SET
+        encoding = \(encoding), source_crs = \(sourceCRS), source_epsg = \(sourceEPSG),
+        crs_confidence = \(crsConfidence), geometry_family = \(family),
+        features_read = \(read), features_written = \(written), features_repaired = \(repaired),
+        features_dropped = \(dropped), report = \(reportJSON)::jsonb,
+        extent = (SELECT ST_SetSRID(ST_Envelope(ST_Extent(geom)::geometry), 9377)
+                  FROM feature WHERE version_id = \(versionID))
+      WHERE id = \(versionID)
+      """, logger: logger)
+  }
+
+  /// Flips `versionID` to published and the layer's previous published version to superseded,
+  /// in the caller's transaction.
+  public static func publish(
+    layerID: Int64, versionID: Int64, on connection: PostgresConnection, logger: Logger
+  ) async throws {
+    try await connection.query(
+      """
+      UPDATE layer_version SET status = 'superseded'
+      WHERE layer_id = \(layerID) AND status = 'published' AND id <> \(versionID)
+      """, logger: logger)
+    try await connection.query(
+      "UPDATE layer_version SET status = 'published', published_at = now() WHERE id = \(versionID)",
+      logger: logger)
+  }
+
+  /// The id of version `number` of the layer.
+  public static func versionID(
+    layerID: Int64, number: Int, on connection: PostgresConnection, logger: Logger
+  ) async throws -> Int64? {
+    let rows = try await connection.query(
+      "SELECT id FROM layer_version WHERE layer_id = \(layerID) AND number = \(number)", logger: logger)
+    for try await id in rows.decode(Int64.self) { return id }
+    return nil
+  }
+
+  /// Publishes the newest superseded version before the published one, and marks the
+  /// published one superseded. Returns (from, to) version numbers.
+  public static func rollback(
+    slug: String, on connection: PostgresConnection, logger: Logger
+  )
+    async throws -> (from: Int, to: Int)
+  {
+    guard let layer = try await find(slug, on: connection, logger: logger) else {
+      throw LayerError.layerNotFound(slug)
+    }
+    guard let current = layer.publishedVersion else { throw LayerError.nothingToRollBack(slug) }
+    let rows = try await connection.query(
+      """
+      SELECT id, number FROM layer_version
+      WHERE layer_id = \(layer.id) AND status = 'superseded' AND number < \(current)
+      ORDER BY number DESC LIMIT 1
+      """, logger: logger)
+    for try await (id, number) in rows.decode((Int64, Int).self) {
+      try await publish(layerID: layer.id, versionID: id, on: connection, logger: logger)
+      return (current, number)
+    }
+    throw LayerError.nothingToRollBack(slug)
+  }
+
+  /// All versions of a layer, newest first.
+  public static func versions(
+    slug: String, on connection: PostgresConnection, logger: Logger
+  )
+    async throws -> [VersionRecord]
+  {
+    let rows = try await connection.query(
+      """
+      SELECT v.id, v.number, v.status::text, v.source_name, v.source_sha256, v.features_written, v.created_at
+      FROM layer_version v JOIN layer l ON l.id = v.layer_id
+      WHERE l.slug = \(slug) ORDER BY v.number DESC
+      """, logger: logger)
+    var out: [VersionRecord] = []
+    for try await (id, number, status, source, sha, written, created) in rows.decode(
+      (Int64, Int, String, String, String, Int?, Date).self)
+    {
+      out.append(
+        VersionRecord(
+          id: id, number: number, status: status, sourceName: source, sha256: sha,
+          featuresWritten: written, createdAt: created))
+    }
+    return out
+  }
+
+  /// All layers with their published version.
+  public static func layers(
+    on connection: PostgresConnection, logger: Logger
+  ) async throws
+    -> [LayerRecord]
+  {
+    let rows = try await connection.query(
+      """
+      SELECT l.id, l.slug, l.kind::text, l.divipola, l.determinant_type,
+             (SELECT number FROM layer_version v WHERE v.layer_id = l.id AND v.status = 'published')
+      FROM layer l ORDER BY l.slug
+      """, logger: logger)
+    var out: [LayerRecord] = []
+    for try await (id, slug, kind, divipola, type, published) in rows.decode(
+      (Int64, String, String, String?, String?, Int?).self)
+    {
+      out.append(
+        LayerRecord(
+          id: id, slug: slug, kind: LayerKind(rawValue: kind) ?? .determinant, divipola: divipola,
+          determinantType: type, publishedVersion: published))
+    }
+    return out
+  }
+}
