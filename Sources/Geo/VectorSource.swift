@@ -23,6 +23,8 @@ public struct LayerInfo: Sendable, Codable {
   /// OGR's geometry type name ("Polygon", "3D Multi Polygon", ...).
   public var geometryType: String
   public var family: GeometryFamily?
+  /// False for attribute-only tables (`wkbNone`); true also when the type is unknown or mixed.
+  public var hasGeometry: Bool
   public var crs: CRS?
   /// In the layer's own CRS.
   public var extent: Envelope?
@@ -106,7 +108,7 @@ public final class VectorSource {
     }
     return LayerInfo(
       index: index, name: name, featureCount: count >= 0 ? Int(count) : nil,
-      geometryType: typeName, family: Self.family(type), crs: crs,
+      geometryType: typeName, family: Self.family(type), hasGeometry: type != wkbNone, crs: crs,
       extent: hasExtent
         ? Envelope(
           minX: envelope.MinX, minY: envelope.MinY, maxX: envelope.MaxX, maxY: envelope.MaxY)

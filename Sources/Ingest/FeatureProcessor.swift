@@ -66,6 +66,8 @@ final class FeatureProcessor {
     do {
       var geometry = try context.read(wkb: wkb)
       if try geometry.isEmpty() { return .dropped(reason: "empty_geometry", detail: nil) }
+      // Invalid as delivered counts as repaired even when reprojection happens to fix it.
+      let sourceInvalid = try transformer != nil && !geometry.isValid()
       if let transformer { geometry = try transformer.transform(geometry) }
       let type = try geometry.type()
       let featureFamily = type.family
@@ -84,7 +86,7 @@ final class FeatureProcessor {
         fid: fid, sourceFID: feature.fid, divipola: code, npn: npn,
         attributesJSON: AttributeJSON.object(names: names, values: feature.values, extra: extra),
         hexEWKB: try final.geometry().hexEWKB(srid: 9377))
-      return .row(row, repaired: repair.changed, outside: outside)
+      return .row(row, repaired: repair.changed || sourceInvalid, outside: outside)
     } catch let error as GeoError {
       return .dropped(reason: "unreadable_geometry", detail: error.message)
     } catch {

@@ -31,6 +31,24 @@ public struct Ingestor: Sendable {
   public func run(
     _ options: IngestOptions, progress: @escaping @Sendable (IngestProgress) -> Void = { _ in }
   ) async throws -> IngestReport {
+    do {
+      return try await load(options, progress: progress)
+    } catch let error as PostgresTransactionError {
+      // The transaction was rolled back; surface the reason it failed.
+      throw Self.unwrap(error.closureError ?? error)
+    } catch {
+      throw Self.unwrap(error)
+    }
+  }
+
+  static func unwrap(_ error: any Error) -> any Error {
+    if let error = error as? LayerError { return IngestError.layer(error) }
+    return error
+  }
+
+  private func load(
+    _ options: IngestOptions, progress: @escaping @Sendable (IngestProgress) -> Void
+  ) async throws -> IngestReport {
     let started = ContinuousClock.now
     try validate(options)
     let plan = try SourcePlan.make(options)

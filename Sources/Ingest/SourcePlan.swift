@@ -56,7 +56,7 @@ enum SourcePlan {
           } catch let error as GeoError {
             throw IngestError.source(path: path, error)
           }
-          guard info.family != nil else { continue }
+          guard info.hasGeometry else { continue }
           available.append(info.name)
           if let wanted = options.sourceLayer, wanted != "*", wanted != info.name { continue }
           guard (info.featureCount ?? 0) > 0 else {
@@ -101,19 +101,15 @@ enum SourcePlan {
   /// limit (zip bombs), from the archive's own directory, before reading any member.
   static func checkArchive(_ path: String, limit: Int64) throws {
     guard path.lowercased().hasSuffix(".zip") else { return }
-    let entries: [(name: String, size: Int64)]
-    do {
-      entries = try VectorSource.archiveEntries(at: path)
-    } catch let error as GeoError {
-      throw IngestError.source(path: path, error)
-    }
+    // Without a readable directory GDAL's own error (damaged or truncated) follows.
+    guard let entries = ArchiveDirectory.entries(of: path) else { return }
     for entry in entries {
-      let parts = entry.name.split(separator: "/", omittingEmptySubsequences: false)
-      if entry.name.hasPrefix("/") || parts.contains("..") || entry.name.contains("\\..") {
+      let parts = entry.name.split(whereSeparator: { $0 == "/" || $0 == "\\" })
+      if entry.name.hasPrefix("/") || entry.name.hasPrefix("\\") || parts.contains("..") {
         throw IngestError.unsafeArchiveMember(path: path, member: entry.name)
       }
     }
-    let total = entries.reduce(Int64(0)) { $0 + $1.size }
+    let total = entries.reduce(Int64(0)) { $0 + $1.uncompressedSize }
     if total > limit { throw IngestError.archiveTooLarge(path: path, bytes: total, limit: limit) }
   }
 

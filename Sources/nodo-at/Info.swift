@@ -70,7 +70,7 @@ struct Info: AsyncParsableCommand {
                   "The layer's extent is not inside Colombia."))
             }
           }
-        } else if info.family != nil {
+        } else if info.hasGeometry {
           let candidates = info.extent.map(CRSIdentifier.candidates(forExtent:)) ?? []
           report.crsCandidates = candidates
           let list = candidates.map { "EPSG:\($0)" }.joined(separator: ", ")

@@ -1,0 +1,184 @@
+import Catalog
+import Foundation
+import Geo
+import Ingest
+import NodoTestSupport
+import PostgresNIO
+import Store
+import Testing
+
+@Suite(
+  "Ingest of real layers", .serialized,
+  .enabled(if: RealData.isAvailable, Comment(rawValue: RealData.missingReason)))
+struct RealDataIngestTests {
+  /// Loads `path` with ogr2ogr, untouched, into a scratch table, for an independent area.
+  func ogr2ogrArea(
+    _ fixture: IngestFixture, path: String, layer: String? = nil, sourceSRS: String? = nil, table: String
+  ) async throws
+    -> Double
+  {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/ogr2ogr")
+    var arguments = [
+      "-f", "PostgreSQL", "PG:\(fixture.url.libpqString)", path, "-nln", table,
+      "-lco", "GEOMETRY_NAME=geom", "-nlt", "PROMOTE_TO_MULTI", "-overwrite",
+    ]
+    if let layer { arguments.append(layer) }
+    if let sourceSRS { arguments += ["-s_srs", sourceSRS, "-t_srs", sourceSRS] }
+    process.arguments = arguments
+    try process.run()
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0)
+    return try await fixture.one(
+      PostgresQuery(
+        unsafeSQL:
+          "SELECT sum(ST_Area(ST_MakeValid(ST_Transform(geom, 9377), 'method=structure'))) FROM \(table)"),
+      as: Double.self) ?? -1
+  }
+
+  func storedStats(
+    _ fixture: IngestFixture, layer: String
+  ) async throws -> (count: Int, srid: Int, invalid: Int, area: Double) {
+    let count =
+      try await fixture.one(
+        "SELECT count(*) FROM feature f JOIN layer_version v ON v.id = f.version_id JOIN layer l ON l.id = v.layer_id WHERE l.slug = \(layer)",
+        as: Int.self) ?? -1
+    let srid =
+      try await fixture.one(
+        "SELECT min(ST_SRID(geom)) FROM feature f JOIN layer_version v ON v.id = f.version_id JOIN layer l ON l.id = v.layer_id WHERE l.slug = \(layer)",
+        as: Int.self) ?? -1
+    let invalid =
+      try await fixture.one(
+        "SELECT count(*) FROM feature f JOIN layer_version v ON v.id = f.version_id JOIN layer l ON l.id = v.layer_id WHERE l.slug = \(layer) AND NOT ST_IsValid(geom)",
+        as: Int.self) ?? -1
+    let area =
+      try await fixture.one(
+        "SELECT coalesce(sum(ST_Area(geom)), 0) FROM feature f JOIN layer_version v ON v.id = f.version_id JOIN layer l ON l.id = v.layer_id WHERE l.slug = \(layer)",
+        as: Double.self) ?? -1
+    return (count, srid, invalid, area)
+  }
+
+  @Test("Ramsar wetlands: 12 features in 9377, accents intact, area equal to ogr2ogr + PostGIS")
+  func ramsar() async throws {
+    let fixture = try await IngestFixture.make("ramsar")
+    let path = RealData.path("col_otl_ambiental/ramsar_humedales/HUMEDALES_RAMSAR")
+    let report = try await fixture.ingest(
+      IngestOptions(paths: [path], layer: "ramsar", kind: .determinant, type: "2", publish: true))
+    #expect(report.featuresWritten == 12)
+    #expect(report.status == "published")
+    #expect(report.sources.first?.encoding == .init(name: "UTF-8", source: "cpg"))
+    let stats = try await storedStats(fixture, layer: "ramsar")
+    #expect(stats.count == 12 && stats.srid == 9377 && stats.invalid == 0)
+    let names =
+      try await fixture.one(
+        "SELECT string_agg(attributes->>'nombre', '|') FROM feature", as: String.self) ?? ""
+    #expect(names.contains("ó") || names.contains("í") || names.contains("á"))
+    #expect(!names.contains("Ã"))
+    let expected = try await ogr2ogrArea(fixture, path: path, table: "scratch_ramsar")
+    #expect(abs(stats.area - expected) / expected < 1e-6, "ours \(stats.area) vs \(expected)")
+    // The same file again is a no-op that says so.
+    let again = try await fixture.ingest(
+      IngestOptions(paths: [path], layer: "ramsar", kind: .determinant, type: "2", publish: true))
+    #expect(again.unchangedFromVersion == 1)
+    #expect(try await fixture.one("SELECT count(*) FROM layer_version", as: Int.self) == 1)
+  }
+
+  @Test("the 57 national reserves load as one layer, --map unifying IDPNN, AP_ID and APID")
+  func reserves() async throws {
+    let fixture = try await IngestFixture.make("rfpn")
+    let root = RealData.path("col_otl_ambiental/rfpn_reservas")
+    let folders = try FileManager.default.contentsOfDirectory(atPath: root).sorted().map { root + "/" + $0 }
+    #expect(folders.count == 57)
+    let report = try await fixture.ingest(
+      IngestOptions(
+        paths: folders, layer: "rfpn", kind: .determinant, type: "1",
+        mappings: [("id", "IDPNN"), ("id", "AP_ID"), ("id", "APID")], publish: true))
+    #expect(report.featuresRead == 57)
+    #expect(report.featuresWritten == 57)
+    #expect(Set(report.sources.compactMap(\.crs.epsg)) == [9377, 4686, 3116])
+    let stats = try await storedStats(fixture, layer: "rfpn")
+    #expect(stats.count == 57 && stats.srid == 9377 && stats.invalid == 0)
+    let withID = try await fixture.one("SELECT count(*) FROM feature WHERE attributes ? 'id'", as: Int.self)
+    #expect(withID == 57)
+  }
+
+  @Test("LADM-COL lc_terreno of La Palma: 52 parcels, the copies and the two overlaps found")
+  func ladmParcels() async throws {
+    let fixture = try await IngestFixture.make("ladm")
+    let path = RealData.path("ladm_col_asistente/test_ladm_col_queries_v1_1.gpkg")
+    let report = try await fixture.ingest(
+      IngestOptions(
+        paths: [path], layer: "la-palma", kind: .cadastral, divipola: "25394", sourceLayer: "lc_terreno"))
+    #expect(report.featuresWritten == 52)
+    #expect(report.zOrMDropped == 52)
+    let overlaps = try #require(report.findings.first { $0.code == "parcel_overlap" })
+    // Three identical copies make three overlapping pairs; plus the 904 m² and 528 m² pairs.
+    #expect(overlaps.count == 5)
+    #expect(overlaps.examples.contains { $0.contains("903.9 m²") })
+    #expect(overlaps.examples.contains { $0.contains("528.0 m²") })
+    let stats = try await storedStats(fixture, layer: "la-palma")
+    #expect(stats.count == 52 && stats.srid == 9377 && stats.invalid == 0)
+    let expected = try await ogr2ogrArea(fixture, path: path, layer: "lc_terreno", table: "scratch_terreno")
+    #expect(abs(stats.area - expected) / expected < 1e-6, "ours \(stats.area) vs \(expected)")
+  }
+
+  @Test("the mixed-CRS quality_validations GeoPackage loads layer by layer")
+  func mixedCRS() async throws {
+    let fixture = try await IngestFixture.make("mixed")
+    let path = RealData.path("ladm_col_asistente/quality_validations.gpkg")
+    let source = try VectorSource(path: path)
+    let layers = try (0..<source.layerCount).map { try source.layerInfo($0) }
+      .filter { $0.hasGeometry && ($0.featureCount ?? 0) > 0 }
+    #expect(!layers.isEmpty)
+    var epsgs = Set<Int>()
+    for layer in layers {
+      let report = try await fixture.ingest(
+        IngestOptions(
+          paths: [path], layer: "qv-\(layer.index)", kind: .determinant, type: "7", sourceLayer: layer.name,
+          allowOutsideColombia: true))
+      #expect(report.featuresWritten + report.featuresDropped == layer.featureCount, "\(layer.name)")
+      if let epsg = report.sources.first?.crs.epsg { epsgs.insert(epsg) }
+    }
+    #expect(epsgs.count >= 2, "layers in several CRSs: \(epsgs)")
+    #expect(
+      try await fixture.one(
+        "SELECT count(*) FROM feature WHERE NOT ST_IsValid(geom) OR ST_SRID(geom) <> 9377", as: Int.self) == 0
+    )
+  }
+
+  @Test("the 1,122 MGN municipalities load as a boundary layer keyed by DIVIPOLA")
+  func municipalities() async throws {
+    let fixture = try await IngestFixture.make("mgn")
+    let path = RealData.path("colombia_mgn2018_geojson/co_2018_MGN_MPIO_POLITICO.geojson")
+    let report = try await fixture.ingest(
+      IngestOptions(
+        paths: [path], layer: "mgn", kind: .boundary, mappings: [("divipola", "MPIO_CCNCT")], publish: true))
+    #expect(report.featuresWritten == 1122)
+    #expect(report.findings.isEmpty)
+    let stats = try await storedStats(fixture, layer: "mgn")
+    #expect(stats.count == 1122 && stats.srid == 9377 && stats.invalid == 0)
+    #expect(try await fixture.one("SELECT count(DISTINCT divipola) FROM feature", as: Int.self) == 1122)
+    #expect(try await fixture.one("SELECT count(*) FROM feature WHERE divipola = '11001'", as: Int.self) == 1)
+    let expected = try await ogr2ogrArea(fixture, path: path, table: "scratch_mgn")
+    #expect(abs(stats.area - expected) / expected < 1e-6, "ours \(stats.area) vs \(expected)")
+  }
+
+  @Test("Cambridge parcels: 13,116 read, the 37 invalid repaired, the empty one listed")
+  func cambridge() async throws {
+    let fixture = try await IngestFixture.make("cambridge")
+    let path = RealData.path("cambridge_ma/ASSESSING_ParcelsFY2014.topojson")
+    let report = try await fixture.ingest(
+      IngestOptions(
+        paths: [path], layer: "cambridge", kind: .determinant, type: "7", crs: "EPSG:4326",
+        allowOutsideColombia: true))
+    #expect(report.featuresRead == 13116)
+    #expect(report.featuresRepaired == 37)
+    #expect(report.featuresDropped == 1)
+    #expect(report.dropped.first?.reason == "empty_geometry")
+    let stats = try await storedStats(fixture, layer: "cambridge")
+    #expect(stats.count == 13115 && stats.srid == 9377 && stats.invalid == 0)
+    let expected = try await ogr2ogrArea(
+      fixture, path: path, sourceSRS: "EPSG:4326", table: "scratch_cambridge")
+    #expect(abs(stats.area - expected) / expected < 1e-6, "ours \(stats.area) vs \(expected)")
+  }
+}
