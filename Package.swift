@@ -70,7 +70,8 @@ let package = Package(
     .target(
       name: "API",
       dependencies: [
-        "Store", "Geo", "Catalog",
+        "Store", "Geo", "Catalog", "Ingest",
+        .product(name: "PostgresNIO", package: "postgres-nio"),
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "Logging", package: "swift-log"),
@@ -122,7 +123,7 @@ let package = Package(
     .testTarget(
       name: "APITests",
       dependencies: [
-        "API", "Store", "NodoTestSupport",
+        "API", "Store", "Ingest", "Catalog", "NodoTestSupport",
         .product(name: "HummingbirdTesting", package: "hummingbird"),
       ],
       swiftSettings: swiftSettings

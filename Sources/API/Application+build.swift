@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import Store
 
 /// Everything the HTTP server needs, from one place (flags and environment).
 public struct ServerConfiguration: Sendable {
@@ -20,26 +21,30 @@ public enum NodoVersion {
   public static let current = "0.1.0"
 }
 
-/// The router with every route and the problem mapping.
+/// The router with every route and the problem mapping. Without a database only the
+/// operational routes exist.
 public func buildRouter(
-  readiness: any ReadinessCheck, version: String = NodoVersion.current
-)
-  -> Router<BasicRequestContext>
-{
+  readiness: any ReadinessCheck, database: Database? = nil, uploads: UploadConfiguration? = nil,
+  version: String = NodoVersion.current
+) -> Router<BasicRequestContext> {
   let router = Router(context: BasicRequestContext.self)
   router.add(middleware: ProblemMiddleware())
   router.add(middleware: LogRequestsMiddleware(.debug))
   OpsController(readiness: readiness, version: version).register(on: router)
+  if let database, let uploads {
+    LayersController(database: database, uploads: uploads).register(on: router)
+  }
   return router
 }
 
 /// The application: the router plus the services that live and die with it (the database
 /// pool). `runService()` handles SIGTERM and SIGINT with a graceful shutdown.
 public func buildApplication(
-  configuration: ServerConfiguration, readiness: any ReadinessCheck,
-  services: [any Service], logger: Logger
+  configuration: ServerConfiguration, readiness: any ReadinessCheck, database: Database?,
+  uploads: UploadConfiguration?, services: [any Service], logger: Logger
 ) -> some ApplicationProtocol {
-  let router = buildRouter(readiness: readiness, version: configuration.version)
+  let router = buildRouter(
+    readiness: readiness, database: database, uploads: uploads, version: configuration.version)
   return Application(
     router: router,
     configuration: .init(address: .hostname(configuration.host, port: configuration.port)),

@@ -1,7 +1,9 @@
 import API
 import ArgumentParser
 import Catalog
+import Foundation
 import Hummingbird
+import Ingest
 import Logging
 import Store
 
@@ -12,6 +14,12 @@ struct Serve: AsyncParsableCommand {
   @Option(help: "Address to listen on.") var host = "127.0.0.1"
   @Option(help: "Port to listen on.") var port = 8080
   @Flag(help: "Load the demonstration municipality if it is not loaded yet.") var demo = false
+  @Flag(
+    help:
+      "Accept uploads, publish and rollback without an API key (trusted networks only, until API keys exist)."
+  )
+  var allowUnauthenticatedWrites = false
+  @Option(help: "Largest upload accepted, in bytes.") var maxUploadBytes: Int64 = 2 << 30
   @OptionGroup var language: LanguageOption
 
   func run() async throws {
@@ -23,9 +31,13 @@ struct Serve: AsyncParsableCommand {
       let migrator = try Migrator.bundled()
       let database = Database(url: url, logger: logger)
       let readiness = DatabaseReadiness(database: database, migrator: migrator)
+      let uploads = UploadConfiguration(
+        maxBytes: maxUploadBytes, directory: DatabaseLocation.dataDirectory.appendingPathComponent("uploads"),
+        allowUnauthenticatedWrites: allowUnauthenticatedWrites)
+      let runner = JobRunner(database: database, catalog: try DeterminantCatalog.bundled(), logger: logger)
       let app = buildApplication(
-        configuration: ServerConfiguration(host: host, port: port), readiness: readiness,
-        services: [database.client], logger: logger)
+        configuration: ServerConfiguration(host: host, port: port), readiness: readiness, database: database,
+        uploads: uploads, services: [database.client, JobRunnerService(runner: runner)], logger: logger)
       try await Database.withDatabase(url, logger: logger) { setup in
         let applied = try await migrator.migrate(setup.client, logger: logger)
         if !applied.isEmpty {

@@ -1,0 +1,265 @@
+import Catalog
+import Foundation
+import Hummingbird
+import Ingest
+import Logging
+import NIOCore
+import PostgresNIO
+import Store
+
+/// Configuration of uploads.
+public struct UploadConfiguration: Sendable {
+  /// Larger bodies are refused with 413.
+  public var maxBytes: Int64
+  /// Where uploads are streamed before their job reads them.
+  public var directory: URL
+  /// Writes are refused (403) unless this is set, until API keys exist.
+  public var allowUnauthenticatedWrites: Bool
+
+  public init(maxBytes: Int64 = 2 << 30, directory: URL, allowUnauthenticatedWrites: Bool = false) {
+    self.maxBytes = maxBytes
+    self.directory = directory
+    self.allowUnauthenticatedWrites = allowUnauthenticatedWrites
+  }
+}
+
+/// Layers, their versions and reports; uploads that become ingest jobs; job status.
+struct LayersController<Context: RequestContext>: Sendable {
+  let database: Database
+  let uploads: UploadConfiguration
+
+  func register(on router: Router<Context>) {
+    router.get("layers", use: list)
+    router.get("layers/:slug/versions", use: versions)
+    router.post("layers/:slug/versions", use: upload)
+    router.get("layers/:slug/versions/:number/report", use: report)
+    router.post("layers/:slug/publish", use: publish)
+    router.post("layers/:slug/rollback", use: rollback)
+    router.get("jobs/:id", use: job)
+  }
+
+  private var logger: Logger { database.logger }
+
+  @Sendable func list(_ request: Request, context: Context) async throws -> JSONResponse {
+    let logger = self.logger
+    let layers = try await database.client.withConnection {
+      try await LayerRepository.layers(on: $0, logger: logger)
+    }
+    return try JSONResponse(["layers": layers])
+  }
+
+  @Sendable func versions(_ request: Request, context: Context) async throws -> JSONResponse {
+    let slug = try context.parameters.require("slug")
+    let logger = self.logger
+    let versions = try await database.client.withConnection {
+      try await LayerRepository.versions(slug: slug, on: $0, logger: logger)
+    }
+    guard !versions.isEmpty else { throw Problem.layerNotFound(slug) }
+    return try JSONResponse(["versions": versions])
+  }
+
+  @Sendable func report(_ request: Request, context: Context) async throws -> Response {
+    let slug = try context.parameters.require("slug")
+    guard let number = context.parameters.get("number", as: Int.self) else {
+      throw Problem.badRequest(
+        es: "El número de versión debe ser un entero.", en: "The version number must be an integer.")
+    }
+    guard
+      let text = try await LayerRepository.report(
+        slug: slug, number: number, client: database.client, logger: logger)
+    else { throw Problem.versionNotFound(slug, number) }
+    return rawJSON(text)
+  }
+
+  @Sendable func job(_ request: Request, context: Context) async throws -> Response {
+    guard let id = context.parameters.get("id", as: Int64.self),
+      let job = try await JobRepository.find(id: id, client: database.client, logger: logger)
+    else {
+      throw Problem(
+        status: .notFound, slug: "job-not-found",
+        title: .init(es: "Trabajo no encontrado", en: "Job not found"),
+        detail: .init(es: "No existe ese trabajo.", en: "There is no such job."))
+    }
+    var object: [String: Any] = [
+      "id": job.id, "kind": job.kind, "status": job.status, "progress": job.progress,
+      "created_at": ISO8601DateFormatter().string(from: job.createdAt),
+    ]
+    object["message"] = job.message
+    object["started_at"] = job.startedAt.map { ISO8601DateFormatter().string(from: $0) }
+    object["finished_at"] = job.finishedAt.map { ISO8601DateFormatter().string(from: $0) }
+    for (key, text) in [("result", job.result), ("error", job.error), ("params", job.params)] {
+      if let text, let value = try? JSONSerialization.jsonObject(with: Data(text.utf8)) {
+        object[key] = value
+      }
+    }
+    if var params = object["params"] as? [String: Any] {
+      params["file"] = nil  // server-side path: not the client's business
+      object["params"] = params
+    }
+    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+    return rawJSON(String(decoding: data, as: UTF8.self))
+  }
+
+  /// Streams the body to disk (never whole in memory), refusing more than the limit, and
+  /// queues an ingest job: 202 with the job's URL.
+  @Sendable func upload(_ request: Request, context: Context) async throws -> Response {
+    try requireWrites()
+    let slug = try context.parameters.require("slug")
+    let query = request.uri.queryParameters
+    guard let kind = query.get("kind"), LayerKind(rawValue: kind) != nil else {
+      throw Problem.badRequest(
+        es: "Falta el parámetro kind (cadastral, pot, determinant, condicionante o boundary).",
+        en: "The kind parameter is missing (cadastral, pot, determinant, condicionante or boundary).")
+    }
+    if let length = request.headers[.contentLength].flatMap(Int64.init), length > uploads.maxBytes {
+      throw Problem.tooLarge(uploads.maxBytes)
+    }
+    let name = Self.safeName(query.get("filename") ?? "upload.zip")
+    try FileManager.default.createDirectory(at: uploads.directory, withIntermediateDirectories: true)
+    let folder = uploads.directory.appendingPathComponent(UUID().uuidString)
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let file = folder.appendingPathComponent(name)
+    _ = FileManager.default.createFile(atPath: file.path, contents: nil)
+    let handle = try FileHandle(forWritingTo: file)
+    var written: Int64 = 0
+    do {
+      for try await buffer in request.body {
+        written += Int64(buffer.readableBytes)
+        if written > uploads.maxBytes { throw Problem.tooLarge(uploads.maxBytes) }
+        try handle.write(contentsOf: buffer.readableBytesView)
+      }
+      try handle.close()
+    } catch {
+      try? handle.close()
+      try? FileManager.default.removeItem(at: folder)
+      throw error
+    }
+    guard written > 0 else {
+      try? FileManager.default.removeItem(at: folder)
+      throw Problem.badRequest(es: "El cuerpo de la solicitud está vacío.", en: "The request body is empty.")
+    }
+    let params = IngestJobParams(
+      file: file.path, originalName: name, layer: slug, kind: kind, type: query.get("type"),
+      divipola: query.get("divipola"), crs: query.get("crs"), encoding: query.get("encoding"),
+      sourceLayer: query.get("source_layer"),
+      mappings: query.getAll("map").compactMap { text in
+        let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
+        return parts.count == 2 ? parts : nil
+      },
+      publish: query.get("publish") == "true", strict: query.get("strict") == "true",
+      allowOutsideColombia: query.get("allow_outside_colombia") == "true", createdBy: "http")
+    let json = String(decoding: try JSONEncoder().encode(params), as: UTF8.self)
+    let id = try await JobRepository.enqueue(
+      kind: "ingest", paramsJSON: json, client: database.client, logger: logger)
+    var response = rawJSON(#"{"job":\#(id),"status":"queued","href":"/jobs/\#(id)","bytes":\#(written)}"#)
+    response.status = .accepted
+    response.headers[.location] = "/jobs/\(id)"
+    return response
+  }
+
+  @Sendable func publish(_ request: Request, context: Context) async throws -> Response {
+    try requireWrites()
+    let slug = try context.parameters.require("slug")
+    let wanted = request.uri.queryParameters.get("version").flatMap(Int.init)
+    let logger = self.logger
+    let number = try await database.client.withTransaction(logger: logger) { connection -> Int in
+      guard let layer = try await LayerRepository.find(slug, on: connection, logger: logger) else {
+        throw Problem.layerNotFound(slug)
+      }
+      let versions = try await LayerRepository.versions(slug: slug, on: connection, logger: logger)
+      let candidate = wanted.map { w in versions.first { $0.number == w } } ?? versions.first
+      guard let target = candidate, target.status != "failed"
+      else { throw Problem.versionNotFound(slug, wanted ?? 0) }
+      try await LayerRepository.publish(
+        layerID: layer.id, versionID: target.id, on: connection, logger: logger)
+      return target.number
+    }
+    return rawJSON(#"{"layer":"\#(slug)","published":\#(number)}"#)
+  }
+
+  @Sendable func rollback(_ request: Request, context: Context) async throws -> Response {
+    try requireWrites()
+    let slug = try context.parameters.require("slug")
+    let logger = self.logger
+    do {
+      let (from, to) = try await database.client.withTransaction(logger: logger) { connection in
+        try await LayerRepository.rollback(slug: slug, on: connection, logger: logger)
+      }
+      return rawJSON(#"{"layer":"\#(slug)","from":\#(from),"published":\#(to)}"#)
+    } catch let error as PostgresTransactionError {
+      if let layerError = error.closureError as? LayerError {
+        throw Problem(
+          status: .conflict, slug: "rollback-impossible",
+          title: .init(es: "No se puede volver atrás", en: "Cannot roll back"),
+          detail: .init(
+            es: IngestError.layer(layerError).message(.es), en: IngestError.layer(layerError).message(.en)))
+      }
+      throw error
+    }
+  }
+
+  private func requireWrites() throws {
+    guard uploads.allowUnauthenticatedWrites else {
+      throw Problem(
+        status: .forbidden, slug: "writes-disabled",
+        title: .init(es: "Escritura deshabilitada", en: "Writes disabled"),
+        detail: .init(
+          es:
+            "Las operaciones de escritura requieren claves de API, que aún no están disponibles; inicie el servicio con --allow-unauthenticated-writes para permitirlas en una red de confianza.",
+          en:
+            "Write operations need API keys, which are not available yet; start the service with --allow-unauthenticated-writes to allow them on a trusted network."
+        ))
+    }
+  }
+
+  /// Keeps a file name's last component, letters, digits, dot, dash and underscore.
+  static func safeName(_ name: String) -> String {
+    let last = name.split(separator: "/").last.map(String.init) ?? "upload"
+    let cleaned = String(
+      last.unicodeScalars.map { scalar -> Character in
+        CharacterSet.alphanumerics.contains(scalar) || ".-_".unicodeScalars.contains(scalar)
+          ? Character(scalar) : "_"
+      })
+    return cleaned.isEmpty || cleaned.hasPrefix(".") ? "upload" + cleaned : cleaned
+  }
+
+  private func rawJSON(_ text: String) -> Response {
+    var headers = HTTPFields()
+    headers[.contentType] = "application/json"
+    return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+  }
+}
+
+extension Problem {
+  static func badRequest(es: String, en: String) -> Problem {
+    Problem(
+      status: .badRequest, slug: "bad-request", title: .init(es: "Solicitud inválida", en: "Bad request"),
+      detail: .init(es: es, en: en))
+  }
+
+  static func tooLarge(_ limit: Int64) -> Problem {
+    Problem(
+      status: .contentTooLarge, slug: "upload-too-large",
+      title: .init(es: "Archivo demasiado grande", en: "Upload too large"),
+      detail: .init(
+        es: "El archivo supera el límite de \(limit) bytes.",
+        en: "The upload exceeds the \(limit)-byte limit."),
+      extensions: ["limit": String(limit)])
+  }
+
+  static func layerNotFound(_ slug: String) -> Problem {
+    Problem(
+      status: .notFound, slug: "layer-not-found",
+      title: .init(es: "Capa no encontrada", en: "Layer not found"),
+      detail: .init(es: "No existe la capa «\(slug)».", en: "There is no layer “\(slug)”."))
+  }
+
+  static func versionNotFound(_ slug: String, _ number: Int) -> Problem {
+    Problem(
+      status: .notFound, slug: "version-not-found",
+      title: .init(es: "Versión no encontrada", en: "Version not found"),
+      detail: .init(
+        es: "La capa «\(slug)» no tiene la versión \(number).",
+        en: "Layer “\(slug)” has no version \(number)."))
+  }
+}

@@ -1,0 +1,127 @@
+import API
+import Catalog
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Ingest
+import Logging
+import NIOCore
+import NodoTestSupport
+import Store
+import Testing
+
+@Suite(
+  "Uploads become ingest jobs",
+  .enabled(if: RealData.isAvailable, Comment(rawValue: RealData.missingReason)))
+struct UploadTests {
+  struct Ready: ReadinessCheck {
+    func check() async -> Readiness { Readiness(failure: nil, migrationVersion: 1, expectedVersion: 1) }
+  }
+
+  /// The Ramsar shapefile as a zip, built with Python's zipfile.
+  static func ramsarZip(in directory: URL) throws -> Data {
+    let zip = directory.appendingPathComponent("ramsar.zip").path
+    let folder = RealData.path("col_otl_ambiental/ramsar_humedales/HUMEDALES_RAMSAR")
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = [
+      "python3", "-c",
+      "import sys, os, zipfile\nwith zipfile.ZipFile(sys.argv[1], 'w') as z:\n  for f in os.listdir(sys.argv[2]): z.write(os.path.join(sys.argv[2], f), 'h/' + f)",
+      zip, folder,
+    ]
+    try process.run()
+    process.waitUntilExit()
+    return try Data(contentsOf: URL(fileURLWithPath: zip))
+  }
+
+  @Test("POST a zip: 202 with a job that loads and publishes the layer; report served; 413 over the limit")
+  func uploadFlow() async throws {
+    let url = try await TestDatabase.shared.migratedDatabase("upload")
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "nodo-upload-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let body = try Self.ramsarZip(in: directory)
+    let logger: Logger = {
+      var logger = Logger(label: "upload-test")
+      logger.logLevel = .warning
+      return logger
+    }()
+    let uploads = UploadConfiguration(
+      maxBytes: Int64(body.count) + 10, directory: directory.appendingPathComponent("uploads"),
+      allowUnauthenticatedWrites: true)
+    try await Database.withDatabase(url, logger: logger) { database in
+      let runner = JobRunner(database: database, catalog: try DeterminantCatalog.bundled(), logger: logger)
+      let loop = Task { await runner.runLoop() }
+      defer { loop.cancel() }
+      let app = Application(router: buildRouter(readiness: Ready(), database: database, uploads: uploads))
+      try await app.test(.router) { client in
+        let jobURL = try await client.execute(
+          uri: "/layers/ramsar/versions?kind=determinant&type=2&publish=true&filename=ramsar.zip",
+          method: .post,
+          body: ByteBuffer(bytes: [UInt8](body))
+        ) { response in
+          #expect(response.status == .accepted)
+          return response.headers[.location] ?? ""
+        }
+        #expect(jobURL.hasPrefix("/jobs/"))
+        var status = ""
+        for _ in 0..<200 {
+          status = try await client.execute(uri: jobURL, method: .get) { response in
+            let object =
+              try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8))
+              as? [String: Any]
+            return object?["status"] as? String ?? ""
+          }
+          if status == "succeeded" || status == "failed" { break }
+          try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(status == "succeeded")
+        try await client.execute(uri: "/layers/ramsar/versions/1/report", method: .get) { response in
+          #expect(response.status == .ok)
+          let report =
+            try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any]
+          #expect(report?["featuresWritten"] as? Int == 12)
+          #expect(report?["status"] as? String == "published")
+        }
+        try await client.execute(
+          uri: "/layers/other/versions?kind=determinant&type=2", method: .post,
+          body: ByteBuffer(repeating: 0, count: body.count + 100)
+        ) { response in
+          #expect(response.status == .contentTooLarge)
+          #expect(response.headers[.contentType] == "application/problem+json")
+        }
+        try await client.execute(uri: "/layers/nope/versions/1/report", method: .get) { response in
+          #expect(response.status == .notFound)
+        }
+      }
+    }
+    // The uploaded file is removed once its job has run.
+    let left = (try? FileManager.default.subpathsOfDirectory(atPath: uploads.directory.path)) ?? []
+    #expect(!left.contains { $0.hasSuffix(".zip") })
+  }
+
+  @Test("writes are refused with 403 unless enabled")
+  func writesDisabled() async throws {
+    let url = try await TestDatabase.shared.migratedDatabase("nowrites")
+    let logger = Logger(label: "upload-test")
+    let uploads = UploadConfiguration(
+      directory: FileManager.default.temporaryDirectory.appendingPathComponent("nodo-x"))
+    try await Database.withDatabase(url, logger: logger) { database in
+      let app = Application(router: buildRouter(readiness: Ready(), database: database, uploads: uploads))
+      try await app.test(.router) { client in
+        try await client.execute(
+          uri: "/layers/x/versions?kind=determinant&type=2", method: .post, headers: [.acceptLanguage: "en"],
+          body: ByteBuffer(string: "x")
+        ) { response in
+          #expect(response.status == .forbidden)
+          #expect(String(buffer: response.body).contains("--allow-unauthenticated-writes"))
+        }
+        try await client.execute(uri: "/layers/x/rollback", method: .post) { response in
+          #expect(response.status == .forbidden)
+        }
+      }
+    }
+  }
+}
