@@ -66,6 +66,12 @@ let package = Package(
       ],
       swiftSettings: swiftSettings
     ),
+    // The synthetic municipality used by the demo, the tests and the benchmarks.
+    .target(
+      name: "Fixtures",
+      dependencies: ["Geo", "Catalog"],
+      swiftSettings: swiftSettings
+    ),
     // HTTP.
     .target(
       name: "API",
@@ -81,7 +87,7 @@ let package = Package(
     .executableTarget(
       name: "nodo-at",
       dependencies: [
-        "API", "Store", "Geo", "Catalog", "Ingest",
+        "API", "Store", "Geo", "Catalog", "Ingest", "Fixtures",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -104,6 +110,14 @@ let package = Package(
     .testTarget(
       name: "GeoTests", dependencies: ["Geo", "NodoTestSupport"], swiftSettings: swiftSettings),
     .testTarget(name: "CatalogTests", dependencies: ["Catalog"], swiftSettings: swiftSettings),
+    .testTarget(
+      name: "FixturesTests",
+      dependencies: [
+        "Fixtures", "Ingest", "Store", "Catalog", "Geo", "NodoTestSupport",
+        .product(name: "PostgresNIO", package: "postgres-nio"),
+      ],
+      swiftSettings: swiftSettings
+    ),
     .testTarget(
       name: "IngestTests",
       dependencies: [

@@ -7,6 +7,11 @@ public enum FieldType: String, Sendable, Codable {
 public struct FieldInfo: Sendable, Codable, Equatable {
   public var name: String
   public var type: FieldType
+
+  public init(name: String, type: FieldType) {
+    self.name = name
+    self.type = type
+  }
 }
 
 /// One attribute value, decoded to Swift.

@@ -48,3 +48,12 @@ extension GDAL {
     }
   }
 }
+
+extension GDAL {
+  /// `CPLSetConfigOption`: process-wide GDAL settings (for example `OGR_CURRENT_DATE`, which
+  /// makes GeoPackage timestamps reproducible).
+  public static func setConfigOption(_ key: String, _ value: String?) {
+    register()
+    CPLSetConfigOption(key, value)
+  }
+}

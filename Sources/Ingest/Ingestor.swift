@@ -321,7 +321,7 @@ public struct Ingestor: Sendable {
     case .pot:
       // Zoning needs its class and uses to be compared with the determinants.
       let targets = Set(options.mappings.map(\.target))
-      let missing = ["clase", "unidad", "usos"].filter { !targets.contains($0) }
+      let missing = ["clase", "categoria", "unidad", "usos"].filter { !targets.contains($0) }
       if !missing.isEmpty {
         let columns = (try? SourcePlan.make(options).first?.info.fields.map(\.name)) ?? []
         throw IngestError.missingMapping(profile: "pot", fields: missing, columns: columns ?? [])

@@ -5,5 +5,8 @@ struct NodoAT: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "nodo-at",
     abstract: "Nodo AT: territorial data node — determinantes, POT and cadastre in PostGIS.",
-    subcommands: [Serve.self, Migrate.self, DB.self, Info.self, IngestCommand.self, LayersCommand.self])
+    subcommands: [
+      Serve.self, Migrate.self, DB.self, Info.self, IngestCommand.self, LayersCommand.self,
+      FixturesCommand.self,
+    ])
 }

@@ -47,14 +47,13 @@ struct Serve: AsyncParsableCommand {
         }
       }
       if demo {
-        note(
-          lang.pick(
-            "Modo demostración: los datos de demostración todavía no están incluidos en esta versión; el servicio arranca con la base vacía.",
-            "Demo mode: this version does not include the demonstration data yet; the service starts with an empty database."
-          ))
+        try await DemoData.load(url: url, language: lang, logger: logger)
       }
       note(lang.pick("Nodo AT escuchando en ", "Nodo AT listening on ") + "http://\(host):\(port)/")
-      note("  http://\(host):\(port)/health  http://\(host):\(port)/ready")
+      note("  http://\(host):\(port)/health  http://\(host):\(port)/ready  http://\(host):\(port)/layers")
+      if demo {
+        note("  http://\(host):\(port)/layers/demo-predios/versions/1/report")
+      }
       try await app.runService()
     }
   }
