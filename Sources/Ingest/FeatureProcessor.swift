@@ -4,7 +4,7 @@ import Geo
 import Store
 
 /// What happened to one feature.
-enum Outcome {
+enum Outcome: Sendable {
   case row(FeatureRow, repaired: Bool, outside: Bool)
   case dropped(reason: String, detail: String?)
 }

@@ -159,7 +159,47 @@ public struct Ingestor: Sendable {
     var foundNPN = false
   }
 
-  /// Reads every planned layer in turn and streams the rows into COPY.
+  /// What a processor needs, for building one per task.
+  struct ProcessorSetup: Sendable {
+    var fields: [FieldInfo]
+    var mappings: [(target: String, source: String)]
+    var crs: CRS
+    var kind: LayerKind
+    var divipola: String?
+    var extra: [(String, String)]
+    var family: GeometryFamily?
+  }
+
+  /// One task's share of a batch.
+  struct ChunkResult: Sendable {
+    var outcomes: [Outcome]
+    var findings: [String: [Int64]]
+    var family: GeometryFamily?
+    var hasNPN: Bool
+  }
+
+  /// Processes `features` (numbered from `firstFID`) with a processor of its own: GEOS and
+  /// PROJ state never crosses tasks.
+  static func process(
+    _ features: ArraySlice<Feature>, firstFID: Int64, setup: ProcessorSetup
+  ) throws -> ChunkResult {
+    let processor = try FeatureProcessor(
+      fields: setup.fields, mappings: setup.mappings, crs: setup.crs, kind: setup.kind,
+      divipola: setup.divipola,
+      extra: setup.extra)
+    processor.family = setup.family
+    var outcomes: [Outcome] = []
+    outcomes.reserveCapacity(features.count)
+    for (offset, feature) in features.enumerated() {
+      outcomes.append(processor.process(feature, fid: firstFID + Int64(offset)))
+    }
+    return ChunkResult(
+      outcomes: outcomes, findings: processor.findings, family: processor.family, hasNPN: processor.hasNPN)
+  }
+
+  /// Reads every planned layer in turn (GDAL, sequentially), processes each batch on all
+  /// cores, and streams the rows into COPY. Stored fids follow source order; a dropped feature
+  /// leaves a gap.
   private func copy(
     _ plan: [PlannedLayer], options: IngestOptions, versionID: Int64, total: Int,
     started: ContinuousClock.Instant, connection: PostgresConnection,
@@ -169,17 +209,9 @@ public struct Ingestor: Sendable {
     var nextFID: Int64 = 1
     var planIndex = 0
     var reader: LayerReader?
-    var processor: FeatureProcessor?
+    var setup: ProcessorSetup?
     var findingFIDs: [String: [Int64]] = [:]
-
-    func finishSource() {
-      guard let reader, let processor else { return }
-      load.sources[load.sources.count - 1].featuresRead = reader.featuresRead
-      load.sources[load.sources.count - 1].encoding = reader.encoding
-      load.family = load.family ?? processor.family
-      for (code, fids) in processor.findings { findingFIDs[code, default: []] += fids }
-      if options.kind == .cadastral && processor.hasNPN { load.foundNPN = true }
-    }
+    let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
     _ = try await LayerRepository.copyFeatures(versionID: versionID, on: connection, logger: logger) {
       while true {
@@ -192,11 +224,14 @@ public struct Ingestor: Sendable {
           } catch let error as GeoError {
             throw IngestError.source(path: item.path, error)
           }
-          let extra: [(String, String)] = plan.count > 1 ? [("_source", item.info.name)] : []
-          processor = try FeatureProcessor(
+          setup = ProcessorSetup(
             fields: item.info.fields, mappings: options.mappings, crs: item.crs, kind: options.kind,
-            divipola: options.divipola, extra: extra)
-          processor?.family = load.family
+            divipola: options.divipola, extra: plan.count > 1 ? [("_source", item.info.name)] : [],
+            family: load.family)
+          // Fail early on a CRS PROJ cannot use, before any task starts.
+          _ = try FeatureProcessor(
+            fields: item.info.fields, mappings: options.mappings, crs: item.crs, kind: options.kind,
+            divipola: options.divipola, extra: [])
           load.sources.append(
             SourceReport(
               path: item.path, dataset: item.dataset, layer: item.info.name, driver: item.driver,
@@ -205,35 +240,58 @@ public struct Ingestor: Sendable {
         }
         let batch: [Feature]
         do {
-          batch = try reader!.next(max: 2000)
+          batch = try reader!.next(max: 4000)
         } catch let error as GeoError {
           throw IngestError.source(path: plan[planIndex].path, error)
         }
         if batch.isEmpty {
-          finishSource()
+          load.sources[load.sources.count - 1].featuresRead = reader!.featuresRead
+          load.sources[load.sources.count - 1].encoding = reader!.encoding
           reader = nil
-          processor = nil
           planIndex += 1
           continue
+        }
+        let chunkSetup = setup!
+        let firstFID = nextFID
+        nextFID += Int64(batch.count)
+        let size = (batch.count + workers - 1) / workers
+        let chunks = try await withThrowingTaskGroup(of: (Int, ChunkResult).self) { group in
+          for (index, start) in stride(from: 0, to: batch.count, by: size).enumerated() {
+            let slice = batch[start..<min(start + size, batch.count)]
+            group.addTask {
+              (index, try Self.process(slice, firstFID: firstFID + Int64(start), setup: chunkSetup))
+            }
+          }
+          var results: [(Int, ChunkResult)] = []
+          for try await result in group { results.append(result) }
+          return results.sorted { $0.0 < $1.0 }.map(\.1)
         }
         let sourceIndex = planIndex
         var rows: [FeatureRow] = []
         rows.reserveCapacity(batch.count)
-        for feature in batch {
-          load.read += 1
-          if feature.droppedZM { load.zm += 1 }
-          if feature.linearized { load.linearized += 1 }
-          let named = SourceFeature(source: sourceIndex, fid: feature.fid)
-          switch processor!.process(feature, fid: nextFID) {
-          case .row(let row, let repaired, let outside):
-            rows.append(row)
-            nextFID += 1
-            if repaired { load.repaired.append(named) }
-            if outside { load.outside.append(named) }
-          case .dropped(let reason, let detail):
-            load.dropped.append(DroppedFeature(feature: named, reason: reason, detail: detail))
+        var position = 0
+        for chunk in chunks {
+          if load.family == nil, let family = chunk.family { load.family = family }
+          for (code, fids) in chunk.findings { findingFIDs[code, default: []] += fids }
+          if options.kind == .cadastral && chunk.hasNPN { load.foundNPN = true }
+          for outcome in chunk.outcomes {
+            let feature = batch[position]
+            position += 1
+            load.read += 1
+            if feature.droppedZM { load.zm += 1 }
+            if feature.linearized { load.linearized += 1 }
+            let named = SourceFeature(source: sourceIndex, fid: feature.fid)
+            switch outcome {
+            case .row(let row, let repaired, let outside):
+              rows.append(row)
+              if repaired { load.repaired.append(named) }
+              if outside { load.outside.append(named) }
+            case .dropped(let reason, let detail):
+              load.dropped.append(DroppedFeature(feature: named, reason: reason, detail: detail))
+            }
           }
         }
+        setup?.family = load.family
         load.written += rows.count
         progress(
           IngestProgress(
@@ -242,7 +300,9 @@ public struct Ingestor: Sendable {
       }
     }
     load.findings = findingFIDs.sorted { $0.key < $1.key }.map { code, fids in
-      Finding(code: code, count: fids.count, examples: fids.prefix(50).map(String.init), detail: nil)
+      let sorted = fids.sorted()
+      return Finding(
+        code: code, count: sorted.count, examples: sorted.prefix(50).map(String.init), detail: nil)
     }
     return load
   }
@@ -299,6 +359,14 @@ public struct Ingestor: Sendable {
   }
 
   private func validate(_ options: IngestOptions) throws {
+    let slug = options.layer
+    let allowed = slug.unicodeScalars.allSatisfy {
+      ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_"
+    }
+    guard allowed, (1...63).contains(slug.count), slug.first != "-", slug.first != "_" else {
+      throw IngestError.badOption(
+        "--layer «\(slug)»: a–z, 0–9, - _ (1–63, sin mayúsculas ni espacios / no capitals or spaces)")
+    }
     if let divipola = options.divipola, Divipola(divipola) == nil {
       throw IngestError.badOption("--divipola \(divipola): 5 dígitos / 5 digits (DANE)")
     }
