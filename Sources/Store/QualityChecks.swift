@@ -11,9 +11,10 @@ public enum QualityChecks {
   }
 
   /// Pairs of features of the version whose interiors overlap by more than `minimumArea` m²,
-  /// largest first. Neighbours that only touch intersect in a line, of area 0. (`ST_Intersects`
-  /// first: PostGIS caches the prepared outer geometry; `ST_Relate` was six times slower on
-  /// Cambridge's 13,116 parcels.)
+  /// largest first. Candidates are pairs that intersect (prepared, cached by PostGIS) without
+  /// merely touching; only those pay for an intersection. On Cambridge's 13,116 parcels this was
+  /// about 2× faster than intersecting every neighbouring pair and 13× faster than
+  /// `ST_Relate(a, b, '2********')`.
   public static func overlaps(
     versionID: Int64, minimumArea: Double, on connection: PostgresConnection, logger: Logger
   ) async throws -> [Overlap] {
@@ -21,13 +22,18 @@ public enum QualityChecks {
     try await connection.query("ANALYZE feature", logger: logger)
     let rows = try await connection.query(
       """
-      SELECT a.fid, b.fid, ST_Area(ST_Intersection(a.geom, b.geom)) AS area
-      FROM feature a
-      JOIN feature b ON b.version_id = a.version_id AND a.fid < b.fid AND a.geom && b.geom
-      WHERE a.version_id = \(versionID) AND b.version_id = \(versionID)
-        AND ST_Intersects(a.geom, b.geom)
-        AND ST_Area(ST_Intersection(a.geom, b.geom)) > \(minimumArea)
-      ORDER BY area DESC, a.fid, b.fid
+      WITH candidates AS MATERIALIZED (
+        SELECT a.fid AS fid_a, b.fid AS fid_b, a.geom AS geom_a, b.geom AS geom_b
+        FROM feature a
+        JOIN feature b ON b.version_id = a.version_id AND a.fid < b.fid AND a.geom && b.geom
+        WHERE a.version_id = \(versionID) AND b.version_id = \(versionID)
+          AND ST_Intersects(a.geom, b.geom) AND NOT ST_Touches(a.geom, b.geom)
+      )
+      SELECT fid_a, fid_b, area FROM (
+        SELECT fid_a, fid_b, ST_Area(ST_Intersection(geom_a, geom_b)) AS area FROM candidates
+      ) pairs
+      WHERE area > \(minimumArea)
+      ORDER BY area DESC, fid_a, fid_b
       """, logger: logger)
     var out: [Overlap] = []
     for try await (a, b, area) in rows.decode((Int64, Int64, Double).self) {
