@@ -49,7 +49,8 @@ fi
 
 # One PostgreSQL server for every contender: the project's embedded cluster, private to the
 # benchmark.
-export NODO_DATA_DIR="$work/nodo"
+# Under /tmp: the server runs as the postgres user, which may not reach a checkout under /root.
+export NODO_DATA_DIR="${NODO_BENCH_DATA_DIR:-/tmp/nodo-bench-cluster}"
 "$bin" db start >/dev/null
 url=$("$bin" db url)
 port=${url##*:}; port=${port%%/*}
