@@ -312,22 +312,23 @@ public struct Ingestor: Sendable {
     _ options: IngestOptions, versionID: Int64, processorFoundNPN: Bool, connection: PostgresConnection
   ) async throws -> [Finding] {
     var findings: [Finding] = []
+    /// Codes that must be unique and are not.
+    func duplicates(_ column: QualityChecks.CodeColumn, finding: String) async throws {
+      let found = try await QualityChecks.duplicates(
+        of: column, versionID: versionID, on: connection, logger: logger)
+      guard !found.isEmpty else { return }
+      findings.append(
+        Finding(
+          code: finding, count: found.count,
+          examples: found.prefix(50).map { "\($0.code): \($0.fids.map(String.init).joined(separator: "/"))" },
+          detail: nil))
+    }
     switch options.kind {
     case .cadastral:
       if !processorFoundNPN {
         findings.append(Finding(code: "npn_not_mapped", count: 0, examples: [], detail: nil))
       }
-      let duplicates = try await QualityChecks.duplicateNPN(
-        versionID: versionID, on: connection, logger: logger)
-      if !duplicates.isEmpty {
-        findings.append(
-          Finding(
-            code: "npn_duplicate", count: duplicates.count,
-            examples: duplicates.prefix(50).map {
-              "\($0.npn): \($0.fids.map(String.init).joined(separator: "/"))"
-            },
-            detail: nil))
-      }
+      try await duplicates(.npn, finding: "npn_duplicate")
       let overlaps = try await QualityChecks.overlaps(
         versionID: versionID, minimumArea: options.overlapTolerance, on: connection, logger: logger)
       if !overlaps.isEmpty {
@@ -341,17 +342,7 @@ public struct Ingestor: Sendable {
             detail: String(format: "%.1f m², > %.2f m²", area, options.overlapTolerance)))
       }
     case .boundary:
-      let duplicates = try await QualityChecks.duplicateDivipola(
-        versionID: versionID, on: connection, logger: logger)
-      if !duplicates.isEmpty {
-        findings.append(
-          Finding(
-            code: "divipola_duplicate", count: duplicates.count,
-            examples: duplicates.prefix(50).map {
-              "\($0.code): \($0.fids.map(String.init).joined(separator: "/"))"
-            },
-            detail: nil))
-      }
+      try await duplicates(.divipola, finding: "divipola_duplicate")
     default:
       break
     }

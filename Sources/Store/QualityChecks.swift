@@ -42,30 +42,23 @@ public enum QualityChecks {
     return out
   }
 
-  /// NPNs that appear on more than one feature, with their fids.
-  public static func duplicateNPN(
-    versionID: Int64, on connection: PostgresConnection, logger: Logger
-  ) async throws -> [(npn: String, fids: [Int64])] {
-    let rows = try await connection.query(
-      """
-      SELECT npn, array_agg(fid ORDER BY fid) FROM feature
-      WHERE version_id = \(versionID) AND npn IS NOT NULL
-      GROUP BY npn HAVING count(*) > 1 ORDER BY npn
-      """, logger: logger)
-    var out: [(String, [Int64])] = []
-    for try await (npn, fids) in rows.decode((String, [Int64]).self) { out.append((npn, fids)) }
-    return out
+  /// A code column that must be unique within a version.
+  public enum CodeColumn: String, Sendable {
+    case npn
+    case divipola
   }
 
-  /// Values of `attribute` shared by more than one feature (boundary codes must be unique).
-  public static func duplicateDivipola(
-    versionID: Int64, on connection: PostgresConnection, logger: Logger
+  /// Values of `column` that appear on more than one feature, with their fids.
+  public static func duplicates(
+    of column: CodeColumn, versionID: Int64, on connection: PostgresConnection, logger: Logger
   ) async throws -> [(code: String, fids: [Int64])] {
+    // The column name comes from the closed enum above, never from input.
+    let name = column.rawValue
     let rows = try await connection.query(
       """
-      SELECT divipola::text, array_agg(fid ORDER BY fid) FROM feature
-      WHERE version_id = \(versionID) AND divipola IS NOT NULL
-      GROUP BY divipola HAVING count(*) > 1 ORDER BY divipola
+      SELECT \(unescaped: name)::text, array_agg(fid ORDER BY fid) FROM feature
+      WHERE version_id = \(versionID) AND \(unescaped: name) IS NOT NULL
+      GROUP BY \(unescaped: name) HAVING count(*) > 1 ORDER BY \(unescaped: name)
       """, logger: logger)
     var out: [(String, [Int64])] = []
     for try await (code, fids) in rows.decode((String, [Int64]).self) { out.append((code, fids)) }

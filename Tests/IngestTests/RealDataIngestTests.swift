@@ -38,24 +38,23 @@ struct RealDataIngestTests {
 
   func storedStats(
     _ fixture: IngestFixture, layer: String
-  ) async throws -> (count: Int, srid: Int, invalid: Int, area: Double) {
-    let count =
-      try await fixture.one(
-        "SELECT count(*) FROM feature f JOIN layer_version v ON v.id = f.version_id JOIN layer l ON l.id = v.layer_id WHERE l.slug = \(layer)",
-        as: Int.self) ?? -1
-    let srid =
-      try await fixture.one(
-        "SELECT min(ST_SRID(geom)) FROM feature f JOIN layer_version v ON v.id = f.version_id JOIN layer l ON l.id = v.layer_id WHERE l.slug = \(layer)",
-        as: Int.self) ?? -1
-    let invalid =
-      try await fixture.one(
-        "SELECT count(*) FROM feature f JOIN layer_version v ON v.id = f.version_id JOIN layer l ON l.id = v.layer_id WHERE l.slug = \(layer) AND NOT ST_IsValid(geom)",
-        as: Int.self) ?? -1
-    let area =
-      try await fixture.one(
-        "SELECT coalesce(sum(ST_Area(geom)), 0) FROM feature f JOIN layer_version v ON v.id = f.version_id JOIN layer l ON l.id = v.layer_id WHERE l.slug = \(layer)",
-        as: Double.self) ?? -1
-    return (count, srid, invalid, area)
+  ) async throws -> (
+    count: Int, srid: Int, invalid: Int, area: Double
+  ) {
+    let logger = fixture.logger
+    return try await Database.withDatabase(fixture.url, logger: logger) { database in
+      let rows = try await database.client.query(
+        """
+        SELECT count(*), coalesce(min(ST_SRID(geom)), -1), count(*) FILTER (WHERE NOT ST_IsValid(geom)),
+               coalesce(sum(ST_Area(geom)), 0)
+        FROM feature f JOIN layer_version v ON v.id = f.version_id JOIN layer l ON l.id = v.layer_id
+        WHERE l.slug = \(layer)
+        """, logger: logger)
+      for try await (count, srid, invalid, area) in rows.decode((Int, Int, Int, Double).self) {
+        return (count, srid, invalid, area)
+      }
+      return (-1, -1, -1, -1)
+    }
   }
 
   @Test("Ramsar wetlands: 12 features in 9377, accents intact, area equal to ogr2ogr + PostGIS")
