@@ -82,6 +82,7 @@ public struct Ingestor: Sendable {
 
         var report = Self.emptyReport(options)
         report.version = version.number
+        try await LayerRepository.createPartition(versionID: version.id, on: connection, logger: logger)
         let load = try await copy(
           plan, options: options, versionID: version.id, total: total, started: started,
           connection: connection, progress: progress)
@@ -95,6 +96,7 @@ public struct Ingestor: Sendable {
         report.dropped = Array(load.dropped.prefix(IngestReport.listLimit))
         report.zOrMDropped = load.zm
         report.curvesLinearized = load.linearized
+        try await LayerRepository.attachPartition(versionID: version.id, on: connection, logger: logger)
         report.secondsReading = (ContinuousClock.now - started).seconds
 
         if load.written == 0 {

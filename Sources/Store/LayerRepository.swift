@@ -180,15 +180,54 @@ public enum LayerRepository {
     throw LayerError.layerNotFound(String(layerID))
   }
 
-  /// Streams rows into `feature` with `COPY ... FROM STDIN` (text format). `next` returns the
-  /// next batch, nil at the end. Returns the number of rows sent.
+  /// The name of a version's partition of `feature` (from an integer: safe as an identifier).
+  static func partition(_ versionID: Int64) -> String { "feature_v\(versionID)" }
+
+  /// Creates the version's future partition: same columns, no indexes yet.
+  public static func createPartition(
+    versionID: Int64, on connection: PostgresConnection, logger: Logger
+  )
+    async throws
+  {
+    let name = partition(versionID)
+    try await connection.query(
+      "CREATE TABLE \(unescaped: name) (LIKE feature INCLUDING DEFAULTS INCLUDING CONSTRAINTS)",
+      logger: logger)
+    try await connection.query(
+      "ALTER TABLE \(unescaped: name) ADD CONSTRAINT \(unescaped: name)_version CHECK (version_id = \(unescaped: String(versionID)))",
+      logger: logger)
+  }
+
+  /// Builds the partition's indexes in bulk, attaches it to `feature` (the indexes match the
+  /// parent's, so none is built twice) and refreshes its statistics.
+  public static func attachPartition(
+    versionID: Int64, on connection: PostgresConnection, logger: Logger
+  )
+    async throws
+  {
+    let name = partition(versionID)
+    let id = String(versionID)
+    for statement in [
+      "ALTER TABLE \(name) ADD PRIMARY KEY (version_id, fid)",
+      "CREATE INDEX \(name)_geom_idx ON \(name) USING gist (geom)",
+      "CREATE INDEX \(name)_divipola_idx ON \(name) (divipola) WHERE divipola IS NOT NULL",
+      "CREATE INDEX \(name)_npn_idx ON \(name) (npn) WHERE npn IS NOT NULL",
+      "ALTER TABLE feature ATTACH PARTITION \(name) FOR VALUES IN (\(id))",
+      "ANALYZE \(name)",
+    ] {
+      try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+    }
+  }
+
+  /// Streams rows into the version's partition with `COPY ... FROM STDIN` (text format).
+  /// `next` returns the next batch, nil at the end. Returns the number of rows sent.
   public static func copyFeatures(
     versionID: Int64, on connection: PostgresConnection, logger: Logger,
     next: () async throws -> [FeatureRow]?
   ) async throws -> Int {
     var count = 0
     try await connection.copyFrom(
-      table: "feature",
+      table: partition(versionID),
       columns: ["version_id", "fid", "source_fid", "divipola", "npn", "attributes", "geom"],
       logger: logger
     ) { writer in

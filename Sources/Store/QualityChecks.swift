@@ -18,8 +18,6 @@ public enum QualityChecks {
   public static func overlaps(
     versionID: Int64, minimumArea: Double, on connection: PostgresConnection, logger: Logger
   ) async throws -> [Overlap] {
-    // Fresh rows have no statistics; without them the planner scans instead of using GiST.
-    try await connection.query("ANALYZE feature", logger: logger)
     let rows = try await connection.query(
       """
       WITH candidates AS MATERIALIZED (
