@@ -100,58 +100,62 @@ struct LayersController<Context: RequestContext>: Sendable {
     return rawJSON(String(decoding: data, as: UTF8.self))
   }
 
-  /// Streams the body to disk (never whole in memory), refusing more than the limit, and
-  /// queues an ingest job: 202 with the job's URL.
+  /// Streams the upload to disk (never whole in memory) — the file as the body, or as the
+  /// `file` part of a multipart form — refusing more than the limit, and queues an ingest
+  /// job: 202 with the job's URL.
   @Sendable func upload(_ request: Request, context: Context) async throws -> Response {
     try requireWrites()
     let slug = try context.parameters.require("slug")
+    if let length = request.headers[.contentLength].flatMap(Int64.init), length > uploads.maxBytes {
+      throw Problem.tooLarge(uploads.maxBytes)
+    }
+    try FileManager.default.createDirectory(at: uploads.directory, withIntermediateDirectories: true)
+    let folder = uploads.directory.appendingPathComponent(UUID().uuidString)
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let staging = folder.appendingPathComponent("body")
+    let receiver = UploadReceiver(limit: uploads.maxBytes)
+    do {
+      try await receiver.receive(
+        request.body, boundary: UploadReceiver.boundary(request.headers[.contentType]), to: staging)
+    } catch {
+      try? FileManager.default.removeItem(at: folder)
+      throw error
+    }
+    // Parameters come from the query string or, in a form, from its text fields.
     let query = request.uri.queryParameters
-    guard let kind = query.get("kind"), LayerKind(rawValue: kind) != nil else {
+    func values(_ key: String) -> [String] {
+      let fromQuery = query.getAll(key).map { String($0) }
+      return fromQuery.isEmpty ? receiver.fields[key] ?? [] : fromQuery
+    }
+    func value(_ key: String) -> String? { values(key).first }
+    guard receiver.written > 0 else {
+      try? FileManager.default.removeItem(at: folder)
+      throw Problem.badRequest(es: "No llegó ningún archivo.", en: "No file arrived.")
+    }
+    guard let kind = value("kind"), LayerKind(rawValue: kind) != nil else {
+      try? FileManager.default.removeItem(at: folder)
       throw Problem.badRequest(
         es: "Falta el parámetro kind (cadastral, pot, determinant, condicionante o boundary).",
         en: "The kind parameter is missing (cadastral, pot, determinant, condicionante or boundary).")
     }
-    if let length = request.headers[.contentLength].flatMap(Int64.init), length > uploads.maxBytes {
-      throw Problem.tooLarge(uploads.maxBytes)
-    }
-    let name = Self.safeName(query.get("filename") ?? "upload.zip")
-    try FileManager.default.createDirectory(at: uploads.directory, withIntermediateDirectories: true)
-    let folder = uploads.directory.appendingPathComponent(UUID().uuidString)
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let name = Self.safeName(value("filename") ?? receiver.filename ?? "upload.zip")
     let file = folder.appendingPathComponent(name)
-    _ = FileManager.default.createFile(atPath: file.path, contents: nil)
-    let handle = try FileHandle(forWritingTo: file)
-    var written: Int64 = 0
-    do {
-      for try await buffer in request.body {
-        written += Int64(buffer.readableBytes)
-        if written > uploads.maxBytes { throw Problem.tooLarge(uploads.maxBytes) }
-        try handle.write(contentsOf: buffer.readableBytesView)
-      }
-      try handle.close()
-    } catch {
-      try? handle.close()
-      try? FileManager.default.removeItem(at: folder)
-      throw error
-    }
-    guard written > 0 else {
-      try? FileManager.default.removeItem(at: folder)
-      throw Problem.badRequest(es: "El cuerpo de la solicitud está vacío.", en: "The request body is empty.")
-    }
+    try FileManager.default.moveItem(at: staging, to: file)
     let params = IngestJobParams(
-      file: file.path, originalName: name, layer: slug, kind: kind, type: query.get("type"),
-      divipola: query.get("divipola"), crs: query.get("crs"), encoding: query.get("encoding"),
-      sourceLayer: query.get("source_layer"),
-      mappings: query.getAll("map").compactMap { text in
+      file: file.path, originalName: name, layer: slug, kind: kind, type: value("type"),
+      divipola: value("divipola"), crs: value("crs"), encoding: value("encoding"),
+      sourceLayer: value("source_layer"),
+      mappings: values("map").compactMap { text in
         let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
         return parts.count == 2 ? parts : nil
       },
-      publish: query.get("publish") == "true", strict: query.get("strict") == "true",
-      allowOutsideColombia: query.get("allow_outside_colombia") == "true", createdBy: "http")
+      publish: value("publish") == "true", strict: value("strict") == "true",
+      allowOutsideColombia: value("allow_outside_colombia") == "true", createdBy: "http")
     let json = String(decoding: try JSONEncoder().encode(params), as: UTF8.self)
     let id = try await JobRepository.enqueue(
       kind: "ingest", paramsJSON: json, client: database.client, logger: logger)
-    var response = rawJSON(#"{"job":\#(id),"status":"queued","href":"/jobs/\#(id)","bytes":\#(written)}"#)
+    var response = rawJSON(
+      #"{"job":\#(id),"status":"queued","href":"/jobs/\#(id)","bytes":\#(receiver.written)}"#)
     response.status = .accepted
     response.headers[.location] = "/jobs/\(id)"
     return response

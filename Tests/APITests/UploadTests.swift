@@ -102,6 +102,69 @@ struct UploadTests {
     #expect(!left.contains { $0.hasSuffix(".zip") })
   }
 
+  @Test("a multipart/form-data upload: parameters as form fields, the file as its part")
+  func multipart() async throws {
+    let url = try await TestDatabase.shared.migratedDatabase("multipart")
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "nodo-multipart-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let zip = try Self.ramsarZip(in: directory)
+    let boundary = "nodo-boundary-7MA4YWxk"
+    var body = Data()
+    for (name, value) in [("kind", "determinant"), ("type", "2"), ("publish", "true")] {
+      body += Data(
+        "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8)
+    }
+    body += Data(
+      "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"humedales.zip\"\r\nContent-Type: application/zip\r\n\r\n"
+        .utf8)
+    body += zip
+    body += Data("\r\n--\(boundary)--\r\n".utf8)
+    let payload = [UInt8](body)
+    let logger: Logger = {
+      var logger = Logger(label: "multipart-test")
+      logger.logLevel = .warning
+      return logger
+    }()
+    let uploads = UploadConfiguration(
+      directory: directory.appendingPathComponent("uploads"), allowUnauthenticatedWrites: true)
+    try await Database.withDatabase(url, logger: logger) { database in
+      let runner = JobRunner(database: database, catalog: try DeterminantCatalog.bundled(), logger: logger)
+      let loop = Task { await runner.runLoop() }
+      defer { loop.cancel() }
+      let app = Application(router: buildRouter(readiness: Ready(), database: database, uploads: uploads))
+      try await app.test(.router) { client in
+        let job = try await client.execute(
+          uri: "/layers/humedales/versions", method: .post,
+          headers: [.contentType: "multipart/form-data; boundary=\(boundary)"],
+          body: ByteBuffer(bytes: payload)
+        ) { response in
+          #expect(response.status == .accepted)
+          let object =
+            try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any]
+          #expect(object?["bytes"] as? Int == zip.count)
+          return response.headers[.location] ?? ""
+        }
+        var status = ""
+        var name = ""
+        for _ in 0..<200 {
+          (status, name) = try await client.execute(uri: job, method: .get) { response in
+            let object =
+              try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8))
+              as? [String: Any]
+            let params = object?["params"] as? [String: Any]
+            return (object?["status"] as? String ?? "", params?["originalName"] as? String ?? "")
+          }
+          if status == "succeeded" || status == "failed" { break }
+          try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(status == "succeeded")
+        #expect(name == "humedales.zip")
+      }
+    }
+  }
+
   @Test("writes are refused with 403 unless enabled")
   func writesDisabled() async throws {
     let url = try await TestDatabase.shared.migratedDatabase("nowrites")

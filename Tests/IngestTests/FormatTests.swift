@@ -1,0 +1,54 @@
+import Catalog
+import Foundation
+import Geo
+import Ingest
+import NodoTestSupport
+import PostgresNIO
+import Store
+import Testing
+
+/// FileGDB (folder and zipped) and KML, made from the Ramsar shapefile with ogr2ogr.
+@Suite(
+  "Ingest of FileGDB and KML", .serialized,
+  .enabled(if: RealData.isAvailable, Comment(rawValue: RealData.missingReason)))
+struct FormatTests {
+  static let ramsar = RealData.path("col_otl_ambiental/ramsar_humedales/HUMEDALES_RAMSAR")
+
+  func ogr2ogr(_ arguments: [String]) throws {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/ogr2ogr")
+    process.arguments = arguments
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0, "ogr2ogr \(arguments.joined(separator: " "))")
+  }
+
+  @Test("a FileGDB folder, the same zipped, and a KML load the 12 wetlands")
+  func fileGDBAndKML() async throws {
+    let fixture = try await IngestFixture.make("formats")
+    let scratch = try Scratch()
+    let gdb = scratch.path("humedales.gdb")
+    try ogr2ogr(["-f", "OpenFileGDB", gdb, Self.ramsar, "-nln", "humedales"])
+    let kml = scratch.path("humedales.kml")
+    try ogr2ogr(["-f", "KML", kml, Self.ramsar])
+    try scratch.python(
+      """
+      import os, sys, zipfile
+      with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:
+          for name in os.listdir(sys.argv[2]):
+              z.write(os.path.join(sys.argv[2], name), 'entrega/humedales.gdb/' + name)
+      """, [scratch.path("gdb.zip"), gdb])
+
+    for (index, path) in [gdb, scratch.path("gdb.zip"), kml].enumerated() {
+      let report = try await fixture.ingest(
+        IngestOptions(paths: [path], layer: "formato-\(index)", kind: .determinant, type: "2"))
+      #expect(report.featuresWritten == 12, "\(path)")
+      #expect(report.sources.first?.crs.epsg != nil, "\(path)")
+    }
+    let names = try await fixture.one(
+      "SELECT count(DISTINCT attributes->>'nombre') FROM feature f JOIN layer_version v ON v.id = f.version_id JOIN layer l ON l.id = v.layer_id WHERE l.slug = 'formato-0'",
+      as: Int.self)
+    #expect(names == 12)
+  }
+}
