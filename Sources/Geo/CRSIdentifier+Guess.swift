@@ -18,6 +18,8 @@ extension CRSIdentifier {
     let webMercatorColombia = Envelope(
       minX: -9_160_000, minY: -480_000, maxX: -7_430_000, maxY: 1_530_000)
     if webMercatorColombia.contains(extent) { return [3857] }
+    // Degrees, but not in Colombia: most likely WGS 84.
+    if Envelope(minX: -180, minY: -90, maxX: 180, maxY: 90).contains(extent) { return [4326] }
     return []
   }
 }

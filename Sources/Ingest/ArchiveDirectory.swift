@@ -10,6 +10,23 @@ enum ArchiveDirectory {
   struct Entry: Equatable {
     var name: String
     var uncompressedSize: Int64
+    /// The name's bytes as stored, when not flagged UTF-8.
+    var legacyNameBytes: [UInt8]?
+  }
+
+  /// The code page to read legacy member names in: the zip format says CP437 (what Windows
+  /// Explorer writes, whose accented letters sit in 0x80–0xA5), but many tools write Latin-1 /
+  /// Windows-1252 bytes (accented letters in 0xC0–0xFF, box-drawing symbols in CP437).
+  static func legacyNameEncoding(_ entries: [Entry]) -> String? {
+    var latin = 0
+    var oem = 0
+    for bytes in entries.compactMap(\.legacyNameBytes) {
+      for byte in bytes where byte >= 0x80 {
+        if byte >= 0xC0 { latin += 1 } else if byte <= 0xA5 { oem += 1 }
+      }
+    }
+    if latin == 0 && oem == 0 { return nil }
+    return latin > oem ? "CP1252" : "CP437"
   }
 
   /// Nil when the file has no readable end-of-central-directory record (truncated, not a zip).
@@ -46,6 +63,7 @@ enum ArchiveDirectory {
     var offset = 0
     for _ in 0..<count {
       guard offset + 46 <= directory.count, le32(directory, offset) == 0x0201_4B50 else { return nil }
+      let flags = le16(directory, offset + 8)
       let uncompressed = Int64(le32(directory, offset + 24))
       let nameLength = Int(le16(directory, offset + 28))
       let extraLength = Int(le16(directory, offset + 30))
@@ -53,7 +71,9 @@ enum ArchiveDirectory {
       guard offset + 46 + nameLength <= directory.count else { return nil }
       let nameBytes = directory[(offset + 46)..<(offset + 46 + nameLength)]
       let name = String(decoding: nameBytes, as: UTF8.self)
-      entries.append(Entry(name: name, uncompressedSize: uncompressed))
+      let isUTF8 = flags & 0x0800 != 0 || String(validating: nameBytes, as: UTF8.self) != nil
+      entries.append(
+        Entry(name: name, uncompressedSize: uncompressed, legacyNameBytes: isUTF8 ? nil : Array(nameBytes)))
       offset += 46 + nameLength + extraLength + commentLength
     }
     return entries

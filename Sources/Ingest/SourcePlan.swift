@@ -103,6 +103,8 @@ enum SourcePlan {
     guard path.lowercased().hasSuffix(".zip") else { return }
     // Without a readable directory GDAL's own error (damaged or truncated) follows.
     guard let entries = ArchiveDirectory.entries(of: path) else { return }
+    // GDAL decodes legacy member names with CPL_ZIP_ENCODING (CP437 by default).
+    GDAL.setConfigOption("CPL_ZIP_ENCODING", ArchiveDirectory.legacyNameEncoding(entries))
     for entry in entries {
       let parts = entry.name.split(whereSeparator: { $0 == "/" || $0 == "\\" })
       if entry.name.hasPrefix("/") || entry.name.hasPrefix("\\") || parts.contains("..") {

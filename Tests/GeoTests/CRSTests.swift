@@ -23,6 +23,32 @@ struct CRSTests {
     #expect(compound.hadVerticalPart)
   }
 
+  @Test("data without a CRS: candidates from the coordinates")
+  func candidates() {
+    // Lon/lat in Colombia (the Ramsar wetlands' extent).
+    #expect(
+      CRSIdentifier.candidates(forExtent: Envelope(minX: -77.5, minY: -3.9, maxX: -67.5, maxY: 11.1)) == [
+        4686, 4326,
+      ])
+    // CTM12 metres (La Palma).
+    #expect(
+      CRSIdentifier.candidates(
+        forExtent: Envelope(minX: 4_843_772, minY: 2_143_021, maxX: 4_844_770, maxY: 2_144_006))
+        == [9377])
+    // Bogotá zone metres.
+    #expect(
+      CRSIdentifier.candidates(
+        forExtent: Envelope(minX: 990_000, minY: 990_000, maxX: 1_010_000, maxY: 1_020_000)
+      ).first
+        == 3116)
+    // Degrees outside Colombia (Cambridge, MA).
+    #expect(
+      CRSIdentifier.candidates(forExtent: Envelope(minX: -71.16, minY: 42.35, maxX: -71.06, maxY: 42.40)) == [
+        4326
+      ])
+    #expect(CRSIdentifier.candidates(forExtent: Envelope(minX: 1e8, minY: 1e8, maxX: 2e8, maxY: 2e8)).isEmpty)
+  }
+
   @Test("declared EPSG codes are taken as declared")
   func declared() throws {
     let crs = try CRSIdentifier.identify("EPSG:3116")

@@ -180,4 +180,45 @@ struct RealDataIngestTests {
       fixture, path: path, sourceSRS: "EPSG:4326", table: "scratch_cambridge")
     #expect(abs(stats.area - expected) / expected < 1e-6, "ours \(stats.area) vs \(expected)")
   }
+
+  /// The other environmental layers: (folder or file, features).
+  static let environmental: [(String, Int)] = [
+    ("col_otl_ambiental/ramsar_zonificacion/Zonificacion_sitio_RAMSAR.geojson", 180),
+    ("col_otl_ambiental/rfpp_cuenca_alta_rio_bogota", 1),
+    ("col_otl_ambiental/rfpp_cuenca_alta_rio_bogota_sustracciones", 26),
+    ("col_otl_ambiental/rfpn_sustracciones", 27),
+    ("col_otl_ambiental/ley2_sustracciones_temporales", 84),
+    ("col_otl_ambiental/comp_sustr_reservas/COMP_SUSTR_RESERVAS_20240815", 49),
+    ("col_otl_ambiental/rfpn_bosque_oriental_bogota_zonificacion/RES1766_2016", 17),
+    ("col_otl_ambiental/rfpn_quebrada_honda_zonificacion", 254),
+  ]
+
+  @Test(
+    "every other environmental layer loads: counts, SRID 9377, all valid, area equal to ogr2ogr + PostGIS")
+  func environmentalLayers() async throws {
+    let fixture = try await IngestFixture.make("ambiental")
+    for (index, (relative, count)) in Self.environmental.enumerated() {
+      let path = RealData.path(relative)
+      let layer = "ambiental-\(index)"
+      let report = try await fixture.ingest(
+        IngestOptions(paths: [path], layer: layer, kind: .determinant, type: "1"))
+      #expect(report.featuresRead == count, "\(relative)")
+      #expect(report.featuresWritten + report.featuresDropped == count, "\(relative)")
+      let stats = try await storedStats(fixture, layer: layer)
+      #expect(stats.srid == 9377 && stats.invalid == 0, "\(relative)")
+      let expected = try await ogr2ogrArea(fixture, path: path, table: "scratch_ambiental_\(index)")
+      #expect(abs(stats.area - expected) / expected < 1e-6, "\(relative): ours \(stats.area) vs \(expected)")
+    }
+  }
+
+  @Test("the zip whose member names are Latin-1 bytes loads, with the names decoded")
+  func latinMemberNames() async throws {
+    let fixture = try await IngestFixture.make("latin1zip")
+    let path = RealData.path("col_otl_ambiental/rfpn_quebrada_honda_zonificacion_latin1_names.zip")
+    let report = try await fixture.ingest(
+      IngestOptions(paths: [path], layer: "qh", kind: .determinant, type: "1"))
+    #expect(report.featuresRead == 254)
+    #expect(report.sources.first?.layer == "Zonificación_de_Manejo")
+    #expect(report.sources.first?.crs.epsg == 3116)
+  }
 }
