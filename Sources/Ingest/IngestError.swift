@@ -141,6 +141,10 @@ extension Finding {
       return l.pick(
         "\(count) pares de predios se superponen (regla R3001)",
         "\(count) pairs of parcels overlap (rule R3001)") + (detail.map { " — \($0)" } ?? "") + examples
+    case "parcel_gap":
+      return l.pick(
+        "\(count) huecos entre predios (regla R3006)", "\(count) gaps between parcels (rule R3006)")
+        + (detail.map { " — \($0)" } ?? "") + examples
     case "declared_area_mismatch":
       return l.pick(
         "\(count) predios con área declarada distinta en más de 5 % del área calculada",

@@ -23,6 +23,8 @@ public struct IngestOptions: Sendable {
   public var allowOutsideColombia: Bool
   /// Minimum overlap area (m²) between parcels reported by R3001.
   public var overlapTolerance: Double
+  /// Also look for gaps between parcels (R3006), larger than `overlapTolerance` m².
+  public var checkGaps: Bool = false
   /// This layer holds the sustracciones of another determinant layer.
   public var sustraccionOf: String?
   /// Refuse archives that expand beyond this many bytes.

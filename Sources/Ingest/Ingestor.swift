@@ -343,6 +343,17 @@ public struct Ingestor: Sendable {
             },
             detail: String(format: "%.1f m², > %.2f m²", area, options.overlapTolerance)))
       }
+      if options.checkGaps {
+        let gaps = try await QualityChecks.gaps(
+          versionID: versionID, minimumArea: options.overlapTolerance, on: connection, logger: logger)
+        if !gaps.isEmpty {
+          findings.append(
+            Finding(
+              code: "parcel_gap", count: gaps.count,
+              examples: gaps.prefix(50).map { String(format: "%.1f m² @ %.1f %.1f", $0.area, $0.x, $0.y) },
+              detail: String(format: "%.1f m²", gaps.reduce(0) { $0 + $1.area })))
+        }
+      }
     case .boundary:
       try await duplicates(.divipola, finding: "divipola_duplicate")
     default:

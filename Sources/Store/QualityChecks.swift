@@ -40,6 +40,38 @@ public enum QualityChecks {
     return out
   }
 
+  /// A hole in the union of the version's features (LADM-COL R3006: no gaps between parcels).
+  public struct Gap: Sendable, Codable, Equatable {
+    public var area: Double
+    /// A point inside the gap, in EPSG:9377.
+    public var x: Double
+    public var y: Double
+  }
+
+  /// Holes larger than `minimumArea` m² in the union of the version's features, largest first.
+  /// The union costs about as much as the load itself on large layers: the check is optional.
+  public static func gaps(
+    versionID: Int64, minimumArea: Double, on connection: PostgresConnection, logger: Logger
+  ) async throws -> [Gap] {
+    let rows = try await connection.query(
+      """
+      WITH parts AS (
+        SELECT (ST_Dump(ST_Union(geom))).geom AS part FROM feature WHERE version_id = \(versionID)
+      ), holes AS (
+        SELECT ST_MakePolygon(ST_InteriorRingN(part, n)) AS hole
+        FROM parts, generate_series(1, ST_NumInteriorRings(part)) AS n
+      )
+      SELECT ST_Area(hole), ST_X(ST_PointOnSurface(hole)), ST_Y(ST_PointOnSurface(hole))
+      FROM holes WHERE ST_Area(hole) > \(minimumArea)
+      ORDER BY 1 DESC
+      """, logger: logger)
+    var out: [Gap] = []
+    for try await (area, x, y) in rows.decode((Double, Double, Double).self) {
+      out.append(Gap(area: area, x: x, y: y))
+    }
+    return out
+  }
+
   /// A code column that must be unique within a version.
   public enum CodeColumn: String, Sendable {
     case npn

@@ -32,6 +32,8 @@ struct IngestCommand: AsyncParsableCommand {
   @Option(help: "Minimum parcel overlap reported by R3001, in m².") var overlapTolerance: Double = 1.0
   @Flag(help: "Publish the version when the load succeeds.") var publish = false
   @Flag(help: "Refuse the load when a profile check finds anything.") var strict = false
+  @Flag(help: "Cadastral: also report gaps between parcels (LADM-COL R3006); costs a union of the layer.")
+  var checkGaps = false
   @Flag(help: "Accept features outside Colombia.") var allowOutsideColombia = false
   @Flag(help: "Print the report as JSON.") var json = false
   @OptionGroup var language: LanguageOption
@@ -51,11 +53,13 @@ struct IngestCommand: AsyncParsableCommand {
       }
       mappings.append((parts[0], parts[1]))
     }
-    let options = IngestOptions(
+    var settings = IngestOptions(
       paths: paths, layer: layer, kind: kind, type: type, divipola: divipola, crs: crs, encoding: encoding,
       sourceLayer: sourceLayer, mappings: mappings, publish: publish, strict: strict,
       allowOutsideColombia: allowOutsideColombia, overlapTolerance: overlapTolerance,
       sustraccionOf: sustraccionOf, createdBy: ProcessInfo.processInfo.environment["USER"] ?? "cli")
+    settings.checkGaps = checkGaps
+    let options = settings
     let bar = ProgressLine(enabled: !json && isatty(2) != 0, language: lang)
     let report: IngestReport
     do {

@@ -285,3 +285,35 @@ struct BadInputTests {
         as: Int.self) == 1)
   }
 }
+
+@Suite("Cadastral gaps (R3006)")
+struct GapTests {
+  @Test("four parcels around a 10 × 10 m hole: one gap of 100 m², only when asked")
+  func gap() async throws {
+    let fixture = try await IngestFixture.make("gaps")
+    let scratch = try Scratch()
+    // A 30 m square cut into four lots around a central 10 m hole.
+    let x = 4_843_000.0
+    let y = 2_143_000.0
+    func square(_ x0: Double, _ y0: Double, _ x1: Double, _ y1: Double) -> String {
+      "[[[\(x + x0),\(y + y0)],[\(x + x1),\(y + y0)],[\(x + x1),\(y + y1)],[\(x + x0),\(y + y1)],[\(x + x0),\(y + y0)]]]"
+    }
+    let lots = [square(0, 0, 30, 10), square(0, 20, 30, 30), square(0, 10, 10, 20), square(20, 10, 30, 20)]
+    let features = lots.map {
+      #"{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":\#($0)}}"#
+    }
+    let path = try scratch.write(
+      "lots.geojson",
+      #"{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"EPSG:9377"}},"features":["#
+        + features.joined(separator: ",") + "]}")
+    var options = IngestOptions(paths: [path], layer: "lots", kind: .cadastral, divipola: "25394")
+    let without = try await fixture.ingest(options)
+    #expect(!without.findings.contains { $0.code == "parcel_gap" })
+    options.layer = "lots-gaps"
+    options.checkGaps = true
+    let with = try await fixture.ingest(options)
+    let gap = try #require(with.findings.first { $0.code == "parcel_gap" })
+    #expect(gap.count == 1)
+    #expect(gap.examples.first?.hasPrefix("100.0 m²") == true)
+  }
+}
