@@ -68,7 +68,7 @@ struct LayersController<Context: RequestContext>: Sendable {
       let text = try await LayerRepository.report(
         slug: slug, number: number, client: database.client, logger: logger)
     else { throw Problem.versionNotFound(slug, number) }
-    return rawJSON(text)
+    return JSONResponse.response(text)
   }
 
   @Sendable func job(_ request: Request, context: Context) async throws -> Response {
@@ -92,12 +92,13 @@ struct LayersController<Context: RequestContext>: Sendable {
         object[key] = value
       }
     }
-    if var params = object["params"] as? [String: Any] {
-      params["file"] = nil  // server-side path: not the client's business
+    if var params = object["params"] as? [String: Any], var options = params["options"] as? [String: Any] {
+      options["paths"] = nil  // server-side paths: not the client's business
+      params["options"] = options
       object["params"] = params
     }
     let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-    return rawJSON(String(decoding: data, as: UTF8.self))
+    return JSONResponse.response(data)
   }
 
   /// Streams the upload to disk (never whole in memory) — the file as the body, or as the
@@ -132,7 +133,7 @@ struct LayersController<Context: RequestContext>: Sendable {
       try? FileManager.default.removeItem(at: folder)
       throw Problem.badRequest(es: "No llegó ningún archivo.", en: "No file arrived.")
     }
-    guard let kind = value("kind"), LayerKind(rawValue: kind) != nil else {
+    guard let kind = value("kind").flatMap(LayerKind.init(rawValue:)) else {
       try? FileManager.default.removeItem(at: folder)
       throw Problem.badRequest(
         es: "Falta el parámetro kind (cadastral, pot, determinant, condicionante o boundary).",
@@ -141,20 +142,21 @@ struct LayersController<Context: RequestContext>: Sendable {
     let name = Self.safeName(value("filename") ?? receiver.filename ?? "upload.zip")
     let file = folder.appendingPathComponent(name)
     try FileManager.default.moveItem(at: staging, to: file)
-    let params = IngestJobParams(
-      file: file.path, originalName: name, layer: slug, kind: kind, type: value("type"),
-      divipola: value("divipola"), crs: value("crs"), encoding: value("encoding"),
-      sourceLayer: value("source_layer"),
+    var options = IngestOptions(
+      paths: [file.path], layer: slug, kind: kind, type: value("type"), divipola: value("divipola"),
+      crs: value("crs"), encoding: value("encoding"), sourceLayer: value("source_layer"),
       mappings: values("map").compactMap { text in
         let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
-        return parts.count == 2 ? parts : nil
+        return parts.count == 2 ? (parts[0], parts[1]) : nil
       },
       publish: value("publish") == "true", strict: value("strict") == "true",
       allowOutsideColombia: value("allow_outside_colombia") == "true", createdBy: "http")
+    options.checkGaps = value("check_gaps") == "true"
+    let params = IngestJobParams(originalName: name, options: options)
     let json = String(decoding: try JSONEncoder().encode(params), as: UTF8.self)
     let id = try await JobRepository.enqueue(
       kind: "ingest", paramsJSON: json, client: database.client, logger: logger)
-    var response = rawJSON(
+    var response = JSONResponse.response(
       #"{"job":\#(id),"status":"queued","href":"/jobs/\#(id)","bytes":\#(receiver.written)}"#)
     response.status = .accepted
     response.headers[.location] = "/jobs/\(id)"
@@ -178,7 +180,7 @@ struct LayersController<Context: RequestContext>: Sendable {
         layerID: layer.id, versionID: target.id, on: connection, logger: logger)
       return target.number
     }
-    return rawJSON(#"{"layer":"\#(slug)","published":\#(number)}"#)
+    return JSONResponse.response(#"{"layer":"\#(slug)","published":\#(number)}"#)
   }
 
   @Sendable func rollback(_ request: Request, context: Context) async throws -> Response {
@@ -189,7 +191,7 @@ struct LayersController<Context: RequestContext>: Sendable {
       let (from, to) = try await database.client.withTransaction(logger: logger) { connection in
         try await LayerRepository.rollback(slug: slug, on: connection, logger: logger)
       }
-      return rawJSON(#"{"layer":"\#(slug)","from":\#(from),"published":\#(to)}"#)
+      return JSONResponse.response(#"{"layer":"\#(slug)","from":\#(from),"published":\#(to)}"#)
     } catch let error as PostgresTransactionError {
       if let layerError = error.closureError as? LayerError {
         throw Problem(
@@ -227,11 +229,6 @@ struct LayersController<Context: RequestContext>: Sendable {
     return cleaned.isEmpty || cleaned.hasPrefix(".") ? "upload" + cleaned : cleaned
   }
 
-  private func rawJSON(_ text: String) -> Response {
-    var headers = HTTPFields()
-    headers[.contentType] = "application/json"
-    return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
-  }
 }
 
 extension Problem {

@@ -55,6 +55,15 @@ struct JSONResponse: ResponseGenerator {
   }
 
   func response(from request: Request, context: some RequestContext) throws -> Response {
+    Self.response(data, status: status)
+  }
+
+  /// A response carrying JSON that is already serialised.
+  static func response(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+    response(Data(text.utf8), status: status)
+  }
+
+  static func response(_ data: Data, status: HTTPResponse.Status = .ok) -> Response {
     var headers = HTTPFields()
     headers[.contentType] = "application/json"
     return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))

@@ -18,7 +18,7 @@ public final class LayerReader {
     self.layerIndex = index
     self.layer = try source.layerHandle(index)
     self.types = try source.fieldTypes(layer)
-    self.declared = source.encodingOfLayer(layer)
+    self.declared = source.declaredEncoding(layer)
     self.detect = declared.source == "detected"
     OGR_L_ResetReading(layer)
   }

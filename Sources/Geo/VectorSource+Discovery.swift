@@ -80,36 +80,6 @@ extension VectorSource {
     return found
   }
 
-  /// The members of a `.zip` with their uncompressed sizes, as the archive's directory
-  /// declares them (`VSIReadDirRecursive` and `VSIStatL` on `/vsizip/`). Names are as stored,
-  /// so a caller can refuse `../` before anything is read.
-  public static func archiveEntries(at path: String) throws -> [(name: String, size: Int64)] {
-    GDAL.register()
-    let absolute = path.hasPrefix("/") ? path : currentDirectory() + "/" + path
-    let archive = "/vsizip/" + absolute
-    nodo_cpl_error_reset()
-    guard let list = VSIReadDirRecursive(archive) else {
-      throw GeoError.gdal(
-        function: "VSIReadDirRecursive",
-        message: "\(path): the archive is damaged or truncated; its table of contents could not be read")
-    }
-    defer { CSLDestroy(list) }
-    var out: [(String, Int64)] = []
-    var index = 0
-    while let entry = list[index] {
-      let name = String(decoding: UnsafeRawBufferPointer(start: entry, count: strlen(entry)), as: UTF8.self)
-      var directoryFlag: Int32 = 0
-      var size: Int64 = 0
-      if nodo_vsi_stat(archive + "/" + name, &directoryFlag, &size) == 0, directoryFlag == 0 {
-        out.append((name, size))
-      } else if directoryFlag == 0 {
-        out.append((name, 0))
-      }
-      index += 1
-    }
-    return out
-  }
-
   private static func currentDirectory() -> String {
     guard let buffer = getcwd(nil, 0) else { return "." }
     defer { free(buffer) }

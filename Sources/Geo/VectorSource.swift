@@ -131,7 +131,7 @@ public final class VectorSource {
   }
 
   /// The encoding GDAL applies to this layer, or `detected` when it passes bytes through.
-  private func declaredEncoding(_ layer: UnsafeMutableRawPointer) -> EncodingInfo {
+  func declaredEncoding(_ layer: UnsafeMutableRawPointer) -> EncodingInfo {
     if let forcedEncoding { return EncodingInfo(name: forcedEncoding, source: "user") }
     guard driverName == "ESRI Shapefile" else {
       return EncodingInfo(name: "UTF-8", source: "format")
@@ -198,10 +198,6 @@ public final class VectorSource {
     return (0..<OGR_FD_GetFieldCount(definition)).map {
       OGR_Fld_GetType(OGR_FD_GetFieldDefn(definition, $0))
     }
-  }
-
-  func encodingOfLayer(_ layer: UnsafeMutableRawPointer) -> EncodingInfo {
-    declaredEncoding(layer)
   }
 
   /// Fills `feature.wkb` from a borrowed OGR geometry (`OGR_G_ExportToIsoWkb`, OGRERR_NONE on

@@ -28,7 +28,7 @@ final class FeatureProcessor {
   var family: GeometryFamily?
 
   init(
-    fields: [FieldInfo], mappings: [(target: String, source: String)], crs: CRS, kind: LayerKind,
+    fields: [FieldInfo], mappings: [FieldMapping], crs: CRS, kind: LayerKind,
     divipola: String?, extra: [(String, String)]
   ) throws {
     context = try GeometryContext()
@@ -37,9 +37,9 @@ final class FeatureProcessor {
     self.divipola = divipola
     self.extra = extra
     var names = fields.map(\.name)
-    for (target, source) in mappings {
-      if let index = names.firstIndex(where: { $0.caseInsensitiveCompare(source) == .orderedSame }) {
-        names[index] = target
+    for mapping in mappings {
+      if let index = names.firstIndex(where: { $0.caseInsensitiveCompare(mapping.source) == .orderedSame }) {
+        names[index] = mapping.target
       }
     }
     self.names = names
@@ -59,7 +59,6 @@ final class FeatureProcessor {
 
   /// Whether an NPN column was found (cadastral profile).
   var hasNPN: Bool { npnIndex != nil }
-  var hasDivipolaField: Bool { divipolaIndex != nil }
 
   func process(_ feature: Feature, fid: Int64) -> Outcome {
     guard let wkb = feature.wkb else { return .dropped(reason: "null_geometry", detail: nil) }

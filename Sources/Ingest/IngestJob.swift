@@ -3,51 +3,15 @@ import Foundation
 import Logging
 import Store
 
-/// The parameters of an ingest job as stored in the queue.
+/// An ingest job as stored in the queue: the options (their one path is the uploaded file)
+/// and the name the file had on the client.
 public struct IngestJobParams: Codable, Sendable {
-  public var file: String
   public var originalName: String
-  public var layer: String
-  public var kind: String
-  public var type: String?
-  public var divipola: String?
-  public var crs: String?
-  public var encoding: String?
-  public var sourceLayer: String?
-  public var mappings: [[String]]
-  public var publish: Bool
-  public var strict: Bool
-  public var allowOutsideColombia: Bool
-  public var createdBy: String
+  public var options: IngestOptions
 
-  public init(
-    file: String, originalName: String, layer: String, kind: String, type: String?, divipola: String?,
-    crs: String?,
-    encoding: String?, sourceLayer: String?, mappings: [[String]], publish: Bool, strict: Bool,
-    allowOutsideColombia: Bool, createdBy: String
-  ) {
-    self.file = file
+  public init(originalName: String, options: IngestOptions) {
     self.originalName = originalName
-    self.layer = layer
-    self.kind = kind
-    self.type = type
-    self.divipola = divipola
-    self.crs = crs
-    self.encoding = encoding
-    self.sourceLayer = sourceLayer
-    self.mappings = mappings
-    self.publish = publish
-    self.strict = strict
-    self.allowOutsideColombia = allowOutsideColombia
-    self.createdBy = createdBy
-  }
-
-  public func options() throws -> IngestOptions {
-    guard let kind = LayerKind(rawValue: kind) else { throw IngestError.badOption("kind \(kind)") }
-    return IngestOptions(
-      paths: [file], layer: layer, kind: kind, type: type, divipola: divipola, crs: crs, encoding: encoding,
-      sourceLayer: sourceLayer, mappings: mappings.compactMap { $0.count == 2 ? ($0[0], $0[1]) : nil },
-      publish: publish, strict: strict, allowOutsideColombia: allowOutsideColombia, createdBy: createdBy)
+    self.options = options
   }
 }
 
@@ -92,10 +56,10 @@ public struct JobRunner: Sendable {
     do {
       guard kind == "ingest" else { throw IngestError.badOption("unknown job kind \(kind)") }
       let job = try JSONDecoder().decode(IngestJobParams.self, from: Data(params.utf8))
-      defer { try? FileManager.default.removeItem(atPath: job.file) }
+      defer { job.options.paths.forEach { try? FileManager.default.removeItem(atPath: $0) } }
       let last = LastProgress()
       let report = try await Ingestor(database: database, catalog: catalog, logger: logger).run(
-        try job.options()
+        job.options
       ) {
         progress in
         guard last.shouldReport(progress) else { return }

@@ -1,7 +1,19 @@
 import Store
 
-/// What a technician asks for when loading files into a layer.
-public struct IngestOptions: Sendable {
+/// `--map TARGET=SOURCE`: the source column `source` is stored under the name `target`.
+public struct FieldMapping: Codable, Sendable, Equatable {
+  public var target: String
+  public var source: String
+
+  public init(target: String, source: String) {
+    self.target = target
+    self.source = source
+  }
+}
+
+/// What a technician asks for when loading files into a layer. Codable: an HTTP upload stores
+/// it with its job.
+public struct IngestOptions: Codable, Sendable {
   public var paths: [String]
   public var layer: String
   public var kind: LayerKind
@@ -16,7 +28,7 @@ public struct IngestOptions: Sendable {
   public var sourceLayer: String?
   /// Target attribute name → source column (`--map FIELD=SOURCE`). Several sources may name the
   /// same column differently: `--map id=IDPNN --map id=AP_ID` takes the first present.
-  public var mappings: [(target: String, source: String)]
+  public var mappings: [FieldMapping]
   public var publish: Bool
   /// Findings refuse the load instead of warning.
   public var strict: Bool
@@ -46,7 +58,7 @@ public struct IngestOptions: Sendable {
     self.crs = crs
     self.encoding = encoding
     self.sourceLayer = sourceLayer
-    self.mappings = mappings
+    self.mappings = mappings.map { FieldMapping(target: $0.target, source: $0.source) }
     self.publish = publish
     self.strict = strict
     self.allowOutsideColombia = allowOutsideColombia

@@ -135,7 +135,7 @@ public struct Ingestor: Sendable {
           versionID: version.id, encoding: load.sources.map(\.encoding.name).joined(separator: ","),
           sourceCRS: first.crs.name, sourceEPSG: first.crs.epsg, crsConfidence: first.crs.confidence,
           family: load.family?.rawValue ?? "mixed", read: load.read, written: load.written,
-          repaired: load.repaired.count, dropped: load.dropped.count, reportJSON: json,
+          repaired: load.repaired.count, dropped: load.dropped.count, extent: stats.extent, reportJSON: json,
           on: connection, logger: logger)
         if options.publish {
           try await LayerRepository.publish(
@@ -164,7 +164,7 @@ public struct Ingestor: Sendable {
   /// What a processor needs, for building one per task.
   struct ProcessorSetup: Sendable {
     var fields: [FieldInfo]
-    var mappings: [(target: String, source: String)]
+    var mappings: [FieldMapping]
     var crs: CRS
     var kind: LayerKind
     var divipola: String?
@@ -230,10 +230,6 @@ public struct Ingestor: Sendable {
             fields: item.info.fields, mappings: options.mappings, crs: item.crs, kind: options.kind,
             divipola: options.divipola, extra: plan.count > 1 ? [("_source", item.info.name)] : [],
             family: load.family)
-          // Fail early on a CRS PROJ cannot use, before any task starts.
-          _ = try FeatureProcessor(
-            fields: item.info.fields, mappings: options.mappings, crs: item.crs, kind: options.kind,
-            divipola: options.divipola, extra: [])
           load.sources.append(
             SourceReport(
               path: item.path, dataset: item.dataset, layer: item.info.name, driver: item.driver,

@@ -12,7 +12,7 @@ public actor TestDatabase {
   /// The server's admin URL, once known; shared by every caller (the actor is re-entrant
   /// across the start-up's awaits, so the start-up itself is one task).
   private var server: Task<DatabaseURL, any Error>?
-  public let logger: Logger = {
+  public nonisolated let logger: Logger = {
     var logger = Logger(label: "nodo.test")
     logger.logLevel = .warning
     return logger

@@ -29,7 +29,7 @@ public enum JobRepository {
     let rows = try await client.query(
       "INSERT INTO job (kind, params) VALUES (\(kind), \(paramsJSON)::jsonb) RETURNING id", logger: logger)
     for try await id in rows.decode(Int64.self) { return id }
-    throw StoreError.migrationsMissing("the job table returned no id; is the schema migrated?")
+    throw StoreError.noRowReturned("INSERT INTO job")
   }
 
   /// Takes the oldest queued job, marking it running; nil when there is none.

@@ -1,4 +1,5 @@
 import Foundation
+import Geo
 import Logging
 import NIOCore
 import PostgresNIO
@@ -274,10 +275,12 @@ public enum LayerRepository {
     }
   }
 
-  /// Records the outcome of a load on its version: counts, extent, family, the report.
+  /// Records the outcome of a load on its version: counts, extent (EPSG:9377; a box, even for a
+  /// single point), family, the report.
   public static func finishVersion(
     versionID: Int64, encoding: String, sourceCRS: String, sourceEPSG: Int?, crsConfidence: Int,
-    family: String, read: Int, written: Int, repaired: Int, dropped: Int, reportJSON: String,
+    family: String, read: Int, written: Int, repaired: Int, dropped: Int, extent: Envelope?,
+    reportJSON: String,
     on connection: PostgresConnection, logger: Logger
   ) async throws {
     try await connection.query(
@@ -287,8 +290,7 @@ public enum LayerRepository {
         crs_confidence = \(crsConfidence), geometry_family = \(family),
         features_read = \(read), features_written = \(written), features_repaired = \(repaired),
         features_dropped = \(dropped), report = \(reportJSON)::jsonb,
-        extent = (SELECT ST_SetSRID(ST_Envelope(ST_Extent(geom)::geometry), 9377)
-                  FROM feature WHERE version_id = \(versionID))
+        extent = ST_MakeEnvelope(\(extent?.minX), \(extent?.minY), \(extent?.maxX), \(extent?.maxY), 9377)
       WHERE id = \(versionID)
       """, logger: logger)
   }

@@ -13,6 +13,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
   case migrationFailed(version: Int, name: String, reason: String)
   /// The migration files bundled with the program could not be read.
   case migrationsMissing(String)
+  /// A statement that must return a row returned none.
+  case noRowReturned(String)
   /// The database is newer than this program (it has migrations this build does not know).
   case databaseNewerThanProgram(database: Int, program: Int)
 
@@ -27,6 +29,7 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case .migrationFailed(let version, let name, let reason):
       "migration \(version) (\(name)) failed: \(reason)"
     case .migrationsMissing(let reason): "migration files not found: \(reason)"
+    case .noRowReturned(let statement): "\(statement) returned no row"
     case .databaseNewerThanProgram(let database, let program):
       "the database is at migration \(database) but this program knows only up to \(program)"
     }

@@ -43,11 +43,7 @@ struct UploadTests {
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
     let body = try Self.ramsarZip(in: directory)
-    let logger: Logger = {
-      var logger = Logger(label: "upload-test")
-      logger.logLevel = .warning
-      return logger
-    }()
+    let logger = TestDatabase.shared.logger
     let uploads = UploadConfiguration(
       maxBytes: Int64(body.count) + 10, directory: directory.appendingPathComponent("uploads"),
       allowUnauthenticatedWrites: true)
@@ -122,11 +118,7 @@ struct UploadTests {
     body += zip
     body += Data("\r\n--\(boundary)--\r\n".utf8)
     let payload = [UInt8](body)
-    let logger: Logger = {
-      var logger = Logger(label: "multipart-test")
-      logger.logLevel = .warning
-      return logger
-    }()
+    let logger = TestDatabase.shared.logger
     let uploads = UploadConfiguration(
       directory: directory.appendingPathComponent("uploads"), allowUnauthenticatedWrites: true)
     try await Database.withDatabase(url, logger: logger) { database in

@@ -142,11 +142,7 @@ struct GeneratorTests {
         atPath: RealData.projectRoot.appendingPathComponent("fixtures/predios.zip").path)))
   func committedFixture() async throws {
     let url = try await TestDatabase.shared.migratedDatabase("fixture")
-    let logger: Logger = {
-      var logger = Logger(label: "fixture-test")
-      logger.logLevel = .warning
-      return logger
-    }()
+    let logger = TestDatabase.shared.logger
     let folder = RealData.projectRoot.appendingPathComponent("fixtures")
     let report = try await Database.withDatabase(url, logger: logger) { database in
       try await Ingestor(database: database, catalog: DeterminantCatalog.bundled(), logger: logger).run(

@@ -52,3 +52,22 @@ struct FormatTests {
     #expect(names == 12)
   }
 }
+
+@Suite("Ingest of point layers")
+struct PointLayerTests {
+  @Test("a layer of one point loads; its version's extent is a (degenerate) box")
+  func singlePoint() async throws {
+    let fixture = try await IngestFixture.make("point")
+    let scratch = try Scratch()
+    let path = try scratch.write(
+      "bic.geojson",
+      #"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"nombre":"Casa de la Cultura"},"geometry":{"type":"Point","coordinates":[-74.08,4.6]}}]}"#
+    )
+    let report = try await fixture.ingest(
+      IngestOptions(paths: [path], layer: "bic", kind: .determinant, type: "1202", publish: true))
+    #expect(report.featuresWritten == 1)
+    #expect(report.geometryFamily == "point")
+    #expect(
+      try await fixture.one("SELECT GeometryType(extent) FROM layer_version", as: String.self) == "POLYGON")
+  }
+}

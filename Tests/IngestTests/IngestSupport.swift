@@ -13,9 +13,7 @@ struct IngestFixture {
 
   static func make(_ label: String) async throws -> IngestFixture {
     let url = try await TestDatabase.shared.migratedDatabase(label)
-    var logger = Logger(label: "ingest-test")
-    logger.logLevel = .warning
-    return IngestFixture(url: url, logger: logger)
+    return IngestFixture(url: url, logger: TestDatabase.shared.logger)
   }
 
   func ingest(_ options: IngestOptions) async throws -> IngestReport {
