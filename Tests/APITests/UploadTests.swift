@@ -20,29 +20,33 @@ struct UploadTests {
   }
 
   /// The Ramsar shapefile as a zip, built with Python's zipfile.
-  static func ramsarZip(in directory: URL) throws -> Data {
-    let zip = directory.appendingPathComponent("ramsar.zip").path
-    let folder = RealData.path("col_otl_ambiental/ramsar_humedales/HUMEDALES_RAMSAR")
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [
-      "python3", "-c",
+  static func ramsarZip(in scratch: Scratch) throws -> Data {
+    let zip = scratch.path("ramsar.zip")
+    try scratch.python(
       "import sys, os, zipfile\nwith zipfile.ZipFile(sys.argv[1], 'w') as z:\n  for f in os.listdir(sys.argv[2]): z.write(os.path.join(sys.argv[2], f), 'h/' + f)",
-      zip, folder,
-    ]
-    try process.run()
-    process.waitUntilExit()
+      [zip, RealData.path("col_otl_ambiental/ramsar_humedales/HUMEDALES_RAMSAR")])
     return try Data(contentsOf: URL(fileURLWithPath: zip))
+  }
+
+  /// Polls a job until it ends; returns its JSON.
+  static func finishedJob(_ url: String, client: some TestClientProtocol) async throws -> [String: Any] {
+    for _ in 0..<200 {
+      let job = try await client.execute(uri: url, method: .get) { response in
+        try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any]
+          ?? [:]
+      }
+      if let status = job["status"] as? String, status == "succeeded" || status == "failed" { return job }
+      try await Task.sleep(for: .milliseconds(50))
+    }
+    return [:]
   }
 
   @Test("POST a zip: 202 with a job that loads and publishes the layer; report served; 413 over the limit")
   func uploadFlow() async throws {
     let url = try await TestDatabase.shared.migratedDatabase("upload")
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "nodo-upload-\(UUID().uuidString.prefix(8))")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: directory) }
-    let body = try Self.ramsarZip(in: directory)
+    let scratch = try Scratch()
+    let directory = scratch.directory
+    let body = try Self.ramsarZip(in: scratch)
     let logger = TestDatabase.shared.logger
     let uploads = UploadConfiguration(
       maxBytes: Int64(body.count) + 10, directory: directory.appendingPathComponent("uploads"),
@@ -62,17 +66,8 @@ struct UploadTests {
           return response.headers[.location] ?? ""
         }
         #expect(jobURL.hasPrefix("/jobs/"))
-        var status = ""
-        for _ in 0..<200 {
-          status = try await client.execute(uri: jobURL, method: .get) { response in
-            let object =
-              try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8))
-              as? [String: Any]
-            return object?["status"] as? String ?? ""
-          }
-          if status == "succeeded" || status == "failed" { break }
-          try await Task.sleep(for: .milliseconds(50))
-        }
+        let finished = try await Self.finishedJob(jobURL, client: client)
+        let status = finished["status"] as? String
         #expect(status == "succeeded")
         try await client.execute(uri: "/layers/ramsar/versions/1/report", method: .get) { response in
           #expect(response.status == .ok)
@@ -101,11 +96,9 @@ struct UploadTests {
   @Test("a multipart/form-data upload: parameters as form fields, the file as its part")
   func multipart() async throws {
     let url = try await TestDatabase.shared.migratedDatabase("multipart")
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "nodo-multipart-\(UUID().uuidString.prefix(8))")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: directory) }
-    let zip = try Self.ramsarZip(in: directory)
+    let scratch = try Scratch()
+    let directory = scratch.directory
+    let zip = try Self.ramsarZip(in: scratch)
     let boundary = "nodo-boundary-7MA4YWxk"
     var body = Data()
     for (name, value) in [("kind", "determinant"), ("type", "2"), ("publish", "true")] {
@@ -138,19 +131,9 @@ struct UploadTests {
           #expect(object?["bytes"] as? Int == zip.count)
           return response.headers[.location] ?? ""
         }
-        var status = ""
-        var name = ""
-        for _ in 0..<200 {
-          (status, name) = try await client.execute(uri: job, method: .get) { response in
-            let object =
-              try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8))
-              as? [String: Any]
-            let params = object?["params"] as? [String: Any]
-            return (object?["status"] as? String ?? "", params?["originalName"] as? String ?? "")
-          }
-          if status == "succeeded" || status == "failed" { break }
-          try await Task.sleep(for: .milliseconds(50))
-        }
+        let finished = try await Self.finishedJob(job, client: client)
+        let status = finished["status"] as? String
+        let name = (finished["params"] as? [String: Any])?["originalName"] as? String
         #expect(status == "succeeded")
         #expect(name == "humedales.zip")
       }

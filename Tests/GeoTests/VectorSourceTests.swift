@@ -34,25 +34,17 @@ struct VectorSourceTests {
 
   @Test("a shapefile inside a zip opens through /vsizip/")
   func zipped() throws {
-    let directory = FileManager.default.temporaryDirectory
-      .appendingPathComponent("nodo-zip-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: directory) }
-    let zip = directory.appendingPathComponent("ramsar.zip").path
+    let scratch = try Scratch()
+    let zip = scratch.path("ramsar.zip")
     // Build the archive with Python's standard zipfile module, members in a sub-folder.
     let members = try FileManager.default.contentsOfDirectory(atPath: Self.ramsar)
-    let script = """
+    try scratch.python(
+      """
       import sys, zipfile
       with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:
           for path in sys.argv[3:]:
               z.write(sys.argv[2] + '/' + path, 'entrega/humedales/' + path)
-      """
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", script, zip, Self.ramsar] + members
-    try process.run()
-    process.waitUntilExit()
-    #expect(process.terminationStatus == 0)
+      """, [zip, Self.ramsar] + members)
 
     let datasets = try VectorSource.datasets(at: zip)
     #expect(datasets == ["/vsizip/\(zip)/entrega/humedales/HUMEDALES_RAMSAR.shp"])
