@@ -35,11 +35,18 @@ let package = Package(
       dependencies: ["CGEOS", "CPROJ", "CGDAL"],
       swiftSettings: swiftSettings
     ),
+    // Pure, synchronous overlay over Geo values: faces, intersections, affectations.
+    .target(
+      name: "Overlay",
+      dependencies: ["Geo"],
+      swiftSettings: swiftSettings
+    ),
     // Domain rules as data: art. 32 levels, determinant types, DIVIPOLA / NPN.
     .target(
       name: "Catalog",
       resources: [
         .copy("Resources/determinant-types.json"), .copy("Resources/determinant-types.schema.json"),
+        .copy("Resources/compatibility.json"), .copy("Resources/compatibility.schema.json"),
       ],
       swiftSettings: swiftSettings
     ),
@@ -73,11 +80,23 @@ let package = Package(
       dependencies: ["Geo", "Catalog"],
       swiftSettings: swiftSettings
     ),
+    // The conflict engine: loads published layers, runs the overlay in parallel, applies
+    // art. 32 and the compatibility matrix, persists the run.
+    .target(
+      name: "Analysis",
+      dependencies: [
+        "Overlay", "Geo", "Store", "Catalog",
+        .product(name: "PostgresNIO", package: "postgres-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: swiftSettings
+    ),
     // HTTP.
     .target(
       name: "API",
       dependencies: [
-        "Store", "Geo", "Catalog", "Ingest",
+        "Store", "Geo", "Catalog", "Ingest", "Analysis",
         .product(name: "PostgresNIO", package: "postgres-nio"),
         .product(name: "MultipartKit", package: "multipart-kit"),
         .product(name: "Hummingbird", package: "hummingbird"),
@@ -89,7 +108,7 @@ let package = Package(
     .executableTarget(
       name: "nodo-at",
       dependencies: [
-        "API", "Store", "Geo", "Catalog", "Ingest", "Fixtures",
+        "API", "Store", "Geo", "Catalog", "Ingest", "Fixtures", "Analysis", "Overlay",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -112,6 +131,15 @@ let package = Package(
     .testTarget(
       name: "GeoTests", dependencies: ["Geo", "NodoTestSupport"], swiftSettings: swiftSettings),
     .testTarget(name: "CatalogTests", dependencies: ["Catalog"], swiftSettings: swiftSettings),
+    .testTarget(name: "OverlayTests", dependencies: ["Overlay", "Geo"], swiftSettings: swiftSettings),
+    .testTarget(
+      name: "AnalysisTests",
+      dependencies: [
+        "Analysis", "Overlay", "Ingest", "Store", "Catalog", "Geo", "Fixtures", "NodoTestSupport",
+        .product(name: "PostgresNIO", package: "postgres-nio"),
+      ],
+      swiftSettings: swiftSettings
+    ),
     .testTarget(
       name: "FixturesTests",
       dependencies: [

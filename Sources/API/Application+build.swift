@@ -1,3 +1,4 @@
+import Catalog
 import Hummingbird
 import Logging
 import ServiceLifecycle
@@ -14,11 +15,6 @@ public struct ServerConfiguration: Sendable {
     self.port = port
     self.version = version
   }
-}
-
-/// The program's version, reported by `/health` and stored with results.
-public enum NodoVersion {
-  public static let current = "0.1.0"
 }
 
 /// The router with every route and the problem mapping. Without a database only the

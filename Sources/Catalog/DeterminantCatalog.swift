@@ -43,6 +43,8 @@ public struct Condicionante: Codable, Sendable, Equatable {
   public var legalBasis: String
   /// Ethnic territories call for concertación (art. 32, parágrafo 3).
   public var ethnic: Bool
+  /// Always false: condicionantes are reported, not ranked.
+  public var ranked: Bool?
 }
 
 /// One level of art. 32, with the literals of level 1.
@@ -170,5 +172,70 @@ public struct DeterminantCatalog: Codable, Sendable {
   /// Every code, for error messages.
   public var allCodes: [String] {
     types.flatMap { [$0.code] + ($0.subtypes ?? []).map(\.code) } + condicionantes.map(\.code)
+  }
+}
+
+/// Everything the conflict engine needs about one code, flattened from the catalogue.
+public struct DeterminantDescriptor: Sendable, Equatable, Codable {
+  public var code: String
+  /// The code and its parent type's code: the compatibility matrix matches either.
+  public var codes: [String]
+  public var name: String
+  /// nil for condicionantes: they are reported, never ranked by art. 32.
+  public var level: Int?
+  public var literal: String?
+  public var authority: String
+  public var legalBasis: String
+  public var geometry: String
+  public var buffer: BufferRule?
+  public var ethnic: Bool
+  public var ranked: Bool { level != nil }
+
+  /// "Ley 2294 de 2023, art. 32, nivel 1 (literal b)".
+  public var prevalenceCitation: String? {
+    guard let level else { return nil }
+    return "Ley 2294 de 2023, art. 32, nivel \(level)" + (literal.map { " (literal \($0))" } ?? "")
+  }
+}
+
+extension DeterminantCatalog {
+  public func descriptor(_ code: String) -> DeterminantDescriptor? {
+    switch entry(code) {
+    case .type(let type):
+      return DeterminantDescriptor(
+        code: type.code, codes: [type.code], name: type.name, level: type.level, literal: type.literal,
+        authority: type.authority, legalBasis: type.legalBasis, geometry: type.geometry, buffer: type.buffer,
+        ethnic: false)
+    case .subtype(let subtype, let type):
+      return DeterminantDescriptor(
+        code: subtype.code, codes: [subtype.code, type.code], name: subtype.name, level: type.level,
+        literal: type.literal, authority: type.authority, legalBasis: type.legalBasis,
+        geometry: subtype.geometry ?? type.geometry, buffer: subtype.buffer ?? type.buffer, ethnic: false)
+    case .condicionante(let condicionante):
+      return DeterminantDescriptor(
+        code: condicionante.code, codes: [condicionante.code], name: condicionante.name, level: nil,
+        literal: nil, authority: condicionante.authority, legalBasis: condicionante.legalBasis,
+        geometry: "polygon", buffer: nil, ethnic: condicionante.ethnic)
+    case nil:
+      return nil
+    }
+  }
+
+  /// The level's name, for reports.
+  public func levelName(_ level: Int) -> String? { levels.first { $0.level == level }?.name }
+}
+
+extension BufferRule {
+  /// The buffer distance for one feature, from its attributes (road order for `byRoadOrder`);
+  /// nil when the rule cannot be applied to it.
+  public func distance(attributes: [String: String]) -> Double? {
+    switch kind {
+    case "fixed": return meters
+    case "byRoadOrder":
+      guard let field, let value = attributes[field] ?? attributes[field.uppercased()] else { return nil }
+      let key = value.trimmingCharacters(in: .whitespaces)
+      return metersEachSide?[key] ?? metersEachSide?[String(key.prefix { $0 != "." })]
+    default: return nil
+    }
   }
 }

@@ -155,6 +155,13 @@ public final class NativeGeometry {
     try context.owned(GEOSUnaryUnion_r(handle, pointer), "GEOSUnaryUnion_r")
   }
 
+  /// `GEOSClipByRect_r` (NULL on exception): a fast intersection with a rectangle.
+  public func clipped(to envelope: Envelope) throws -> NativeGeometry {
+    try context.owned(
+      GEOSClipByRect_r(handle, pointer, envelope.minX, envelope.minY, envelope.maxX, envelope.maxY),
+      "GEOSClipByRect_r")
+  }
+
   /// `GEOSBoundary_r` (NULL on exception).
   public func boundary() throws -> NativeGeometry {
     try context.owned(GEOSBoundary_r(handle, pointer), "GEOSBoundary_r")

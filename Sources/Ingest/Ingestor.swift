@@ -388,11 +388,16 @@ public struct Ingestor: Sendable {
       }
     case .pot:
       // Zoning needs its class and uses to be compared with the determinants.
+      // A field is there when mapped (`--map clase=CLASE_SUELO`) or already named so.
       let targets = Set(options.mappings.map(\.target))
-      let missing = ["clase", "categoria", "unidad", "usos"].filter { !targets.contains($0) }
+      var missing = ["clase", "categoria", "unidad", "usos"].filter { !targets.contains($0) }
       if !missing.isEmpty {
         let columns = (try? SourcePlan.make(options).first?.info.fields.map(\.name)) ?? []
-        throw IngestError.missingMapping(profile: "pot", fields: missing, columns: columns ?? [])
+        let present = Set((columns ?? []).map { $0.lowercased() })
+        missing.removeAll { present.contains($0) }
+        if !missing.isEmpty {
+          throw IngestError.missingMapping(profile: "pot", fields: missing, columns: columns ?? [])
+        }
       }
     case .boundary:
       if options.divipola == nil && !options.mappings.contains(where: { $0.target == "divipola" }) {

@@ -1,0 +1,120 @@
+import Geo
+
+/// Which pieces of a parcel's affectation are noise: below both a minimum area and a minimum
+/// share of the parcel, practitioners drop them.
+public struct AffectationThresholds: Sendable, Codable, Equatable {
+  /// m².
+  public var minArea: Double
+  /// Percent of the parcel.
+  public var minPercent: Double
+
+  public init(minArea: Double = 1.0, minPercent: Double = 0.01) {
+    self.minArea = minArea
+    self.minPercent = minPercent
+  }
+
+  /// A piece is dropped when it is smaller than `minArea` or than `minPercent` of the parcel.
+  public func drops(area: Double, parcelArea: Double) -> Bool {
+    area < minArea || (parcelArea > 0 && area / parcelArea * 100 < minPercent)
+  }
+}
+
+/// One determinant over one parcel.
+public struct AffectationPiece: Sendable, Equatable {
+  public var shape: Int
+  public var area: Double
+  public var covered: Bool
+  public var geometry: Geometry?
+}
+
+/// Everything that affects one parcel, and its totals.
+public struct ParcelAffectation: Sendable, Equatable {
+  public var parcel: Int
+  public var parcelArea: Double
+  /// Kept pieces, by shape index.
+  public var pieces: [AffectationPiece]
+  /// Pieces below the thresholds, dropped and counted.
+  public var dropped: Int
+  /// Area covered by at least one ranked determinant (the union of their pieces).
+  public var restrictedArea: Double
+  public var freeArea: Double { max(parcelArea - restrictedArea, 0) }
+  /// Area whose prevailing (lowest) level is each level.
+  public var areaByLevel: [Int: Double]
+  /// The prevailing level over the largest part of the restricted area (ties: the lower).
+  public var prevailingLevel: Int? {
+    areaByLevel.max { a, b in a.value != b.value ? a.value < b.value : a.key > b.key }?.key
+  }
+}
+
+/// The "cruce": each parcel against every determinant and condicionante shape.
+public enum Affectations {
+  /// `levels[i]` is shape i's art. 32 level, nil for a condicionante (reported, not ranked).
+  /// Parcels that nothing affects are returned too (with no pieces), so totals cover every
+  /// parcel.
+  public static func compute(
+    parcels: [Geometry], shapes: [Geometry], levels: [Int?], thresholds: AffectationThresholds,
+    keepGeometry: Bool
+  ) throws -> [ParcelAffectation] {
+    precondition(levels.count == shapes.count)
+    let context = try GeometryContext()
+    let rights = try RightSet(shapes, context: context)
+    var out: [ParcelAffectation] = []
+    out.reserveCapacity(parcels.count)
+    for (p, geometry) in parcels.enumerated() {
+      let parcel = try context.read(geometry)
+      let parcelArea = try parcel.area()
+      var pieces: [AffectationPiece] = []
+      var natives: [Int: NativeGeometry] = [:]
+      var dropped = 0
+      try rights.overlaps(of: parcel, keepGeometry: false, include: { _ in true }) { r, area, covered, _ in
+        if thresholds.drops(area: area, parcelArea: parcelArea) {
+          dropped += 1
+          return
+        }
+        pieces.append(AffectationPiece(shape: r, area: area, covered: covered, geometry: nil))
+      }
+      // Geometry of the pieces: needed for the totals when several ranked pieces meet, and
+      // for the output when asked for.
+      let ranked = pieces.filter { levels[$0.shape] != nil }
+      let needPieces = keepGeometry || ranked.count > 1
+      if needPieces {
+        for (k, piece) in pieces.enumerated() {
+          let native = piece.covered ? parcel : try parcel.intersection(with: rights.natives[piece.shape])
+          natives[piece.shape] = native
+          if keepGeometry { pieces[k].geometry = try native.asMultiPolygon().geometry() }
+        }
+      }
+      var areaByLevel: [Int: Double] = [:]
+      var restricted = 0.0
+      let distinct = Set(ranked.compactMap { levels[$0.shape] }).sorted()
+      if distinct.count == 1 {
+        restricted = try union(ranked, natives, parcel: parcel, parcelArea: parcelArea)
+        areaByLevel[distinct[0]] = restricted
+      } else if !distinct.isEmpty {
+        var previous = 0.0
+        for level in distinct {
+          let upTo = ranked.filter { levels[$0.shape]! <= level }
+          let area = try union(upTo, natives, parcel: parcel, parcelArea: parcelArea)
+          areaByLevel[level] = area - previous
+          previous = area
+        }
+        restricted = previous
+      }
+      out.append(
+        ParcelAffectation(
+          parcel: p, parcelArea: parcelArea, pieces: pieces, dropped: dropped, restrictedArea: restricted,
+          areaByLevel: areaByLevel))
+    }
+    return out
+  }
+
+  /// Area of the union of `pieces` inside the parcel.
+  private static func union(
+    _ pieces: [AffectationPiece], _ natives: [Int: NativeGeometry], parcel: NativeGeometry, parcelArea: Double
+  ) throws -> Double {
+    if pieces.contains(where: \.covered) { return parcelArea }
+    if pieces.count == 1 { return pieces[0].area }
+    let parts = pieces.compactMap { natives[$0.shape] }
+    return try parcel.context.collection(.geometryCollection, of: parts).unaryUnion().area()
+  }
+}

@@ -1,0 +1,85 @@
+import Geo
+
+/// Where a geometry on the left meets one on the right, with positive area.
+public struct Overlap: Sendable, Equatable {
+  public var left: Int
+  public var right: Int
+  /// Planar area of the intersection (m² in EPSG:9377).
+  public var area: Double
+  /// The right geometry covers the left one entirely (the intersection is the left geometry).
+  public var covered: Bool
+  /// The intersection's polygonal part, when asked for.
+  public var geometry: Geometry?
+}
+
+/// Pairwise intersections of two sets of polygonal geometries: an STRtree over the right
+/// set, prepared geometries for the predicates, and the intersection itself computed only
+/// where the right geometry does not cover the left one.
+public enum Intersections {
+  /// Every (left, right) pair with positive intersection area, ordered by left then right.
+  /// `include` can skip pairs that do not matter before any geometry is computed.
+  public static func compute(
+    left: [Geometry], right: [Geometry], keepGeometry: Bool,
+    include: (Int, Int) -> Bool = { _, _ in true }
+  ) throws -> [Overlap] {
+    let context = try GeometryContext()
+    let rights = try RightSet(right, context: context)
+    var out: [Overlap] = []
+    for (l, geometry) in left.enumerated() {
+      let native = try context.read(geometry)
+      try rights.overlaps(of: native, keepGeometry: keepGeometry) { r in
+        include(l, r)
+      } found: {
+        r, area, covered, geometry in
+        out.append(Overlap(left: l, right: r, area: area, covered: covered, geometry: geometry))
+      }
+    }
+    return out
+  }
+}
+
+/// The right-hand side of an overlay, read once into one context.
+final class RightSet {
+  let context: GeometryContext
+  let natives: [NativeGeometry]
+  let envelopes: [Envelope]
+  let index: SpatialIndex
+  private var prepared: [Int: PreparedGeometry] = [:]
+
+  init(_ geometries: [Geometry], context: GeometryContext) throws {
+    self.context = context
+    natives = try geometries.map { try context.read($0) }
+    envelopes = try natives.map { try $0.envelope() }
+    index = try SpatialIndex(context: context)
+    for (i, envelope) in envelopes.enumerated() { try index.insert(envelope, id: i) }
+  }
+
+  func prepared(_ i: Int) throws -> PreparedGeometry {
+    if let cached = prepared[i] { return cached }
+    let made = try PreparedGeometry(natives[i])
+    prepared[i] = made
+    return made
+  }
+
+  /// Calls `found` for each right geometry meeting `left` with positive area.
+  func overlaps(
+    of left: NativeGeometry, keepGeometry: Bool, include: (Int) -> Bool,
+    found: (Int, Double, Bool, Geometry?) throws -> Void
+  ) throws {
+    let envelope = try left.envelope()
+    var leftArea: Double?
+    for r in try index.query(envelope) where include(r) {
+      let shape = try prepared(r)
+      if envelopes[r].contains(envelope), try shape.covers(left) {
+        if leftArea == nil { leftArea = try left.area() }
+        try found(r, leftArea!, true, keepGeometry ? try left.asMultiPolygon().geometry() : nil)
+        continue
+      }
+      guard try shape.intersects(left) else { continue }
+      let piece = try left.intersection(with: natives[r])
+      let area = try piece.area()
+      guard area > 0 else { continue }
+      try found(r, area, false, keepGeometry ? try piece.asMultiPolygon().geometry() : nil)
+    }
+  }
+}

@@ -1,0 +1,307 @@
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// A published layer version an analysis reads.
+public struct PublishedLayer: Sendable, Equatable {
+  public var layerID: Int64
+  public var slug: String
+  public var kind: LayerKind
+  public var title: String?
+  public var determinantType: String?
+  public var authority: String?
+  public var legalAct: String?
+  public var cutoffDate: String?
+  /// The determinant layer this one holds the sustracciones of.
+  public var sustraccionOf: Int64?
+  public var versionID: Int64
+  public var versionNumber: Int
+}
+
+/// A stored feature, geometry as WKB (EPSG:9377).
+public struct StoredFeature: Sendable {
+  public var fid: Int64
+  public var npn: String?
+  /// The attributes as a JSON object text.
+  public var attributesJSON: String
+  public var wkb: [UInt8]
+}
+
+/// One row of a COPY into a result table: the values in column order, nil for NULL.
+public typealias CopyRow = [String?]
+
+/// The results of one run, as COPY rows for each table (geometry as hex EWKB).
+public struct AnalysisRows: Sendable {
+  public var inputs: [(versionID: Int64, role: String)] = []
+  public var shapes: [CopyRow] = []
+  public var faces: [CopyRow] = []
+  public var conflicts: [CopyRow] = []
+  public var affectations: [CopyRow] = []
+  public var summaries: [CopyRow] = []
+  public init() {}
+}
+
+/// A municipality whose latest results no longer match the published layers.
+public struct StaleMunicipality: Sendable, Equatable, Codable {
+  public var divipola: String
+  public var runID: Int64
+  /// Layer slugs whose published version is not the one the run used, or new layers whose
+  /// extent meets the scope.
+  public var layers: [String]
+}
+
+/// A run as stored.
+public struct AnalysisRunRecord: Sendable, Codable, Equatable {
+  public var id: Int64
+  public var divipola: String
+  public var status: String
+  public var parametersJSON: String
+  public var countsJSON: String
+  public var timingsJSON: String
+  public var summaryJSON: String
+  public var softwareVersion: String
+  public var error: String?
+  public var startedAt: Date
+  public var finishedAt: Date?
+}
+
+/// Every statement of the conflict engine.
+public enum AnalysisRepository {
+  /// The municipality's boundary from the newest published `boundary` layer holding it.
+  public static func scope(
+    divipola: String, client: PostgresClient, logger: Logger
+  ) async throws
+    -> (versionID: Int64, wkb: [UInt8])?
+  {
+    let rows = try await client.query(
+      """
+      SELECT v.id, ST_AsBinary(ST_Multi(ST_Union(f.geom)))
+      FROM feature f JOIN layer_version v ON v.id = f.version_id JOIN layer l ON l.id = v.layer_id
+      WHERE l.kind = 'boundary' AND v.status = 'published' AND f.divipola = \(divipola)
+      GROUP BY v.id ORDER BY v.id DESC LIMIT 1
+      """, logger: logger)
+    for try await (id, buffer) in rows.decode((Int64, ByteBuffer).self) {
+      return (id, Array(buffer.readableBytesView))
+    }
+    return nil
+  }
+
+  /// Published layers of `kinds` whose extent meets the scope (all of them for cadastral and
+  /// POT layers scoped to `divipola`).
+  public static func publishedLayers(
+    kinds: [LayerKind], scope: [UInt8], client: PostgresClient, logger: Logger
+  ) async throws -> [PublishedLayer] {
+    let kindNames = kinds.map(\.rawValue)
+    let rows = try await client.query(
+      """
+      SELECT l.id, l.slug, l.kind::text, l.title, l.determinant_type, l.authority, l.legal_act,
+             l.cutoff_date::text, l.sustraccion_of, v.id, v.number
+      FROM layer l JOIN layer_version v ON v.layer_id = l.id AND v.status = 'published'
+      WHERE l.kind::text = ANY(\(kindNames))
+        AND (v.extent IS NULL OR ST_Intersects(v.extent, ST_GeomFromWKB(\(ByteBuffer(bytes: scope)), 9377)))
+      ORDER BY l.id
+      """, logger: logger)
+    var out: [PublishedLayer] = []
+    for try await row in rows.decode(
+      (
+        Int64, String, String, String?, String?, String?, String?, String?, Int64?, Int64, Int
+      ).self)
+    {
+      out.append(
+        PublishedLayer(
+          layerID: row.0, slug: row.1, kind: LayerKind(rawValue: row.2) ?? .determinant, title: row.3,
+          determinantType: row.4, authority: row.5, legalAct: row.6, cutoffDate: row.7, sustraccionOf: row.8,
+          versionID: row.9, versionNumber: row.10))
+    }
+    return out
+  }
+
+  /// The version's features that meet the scope, in fid order. With `divipola`, features
+  /// carrying another municipality's code are left out.
+  public static func features(
+    versionID: Int64, scope: [UInt8], divipola: String? = nil, client: PostgresClient, logger: Logger
+  ) async throws -> [StoredFeature] {
+    let rows = try await client.query(
+      """
+      WITH s AS (SELECT ST_GeomFromWKB(\(ByteBuffer(bytes: scope)), 9377) AS g)
+      SELECT f.fid, f.npn, f.attributes::text, ST_AsBinary(f.geom)
+      FROM feature f, s
+      WHERE f.version_id = \(versionID) AND f.geom && s.g AND ST_Intersects(f.geom, s.g)
+        AND (\(divipola)::text IS NULL OR f.divipola IS NULL OR f.divipola = \(divipola))
+      ORDER BY f.fid
+      """, logger: logger)
+    var out: [StoredFeature] = []
+    for try await (fid, npn, attributes, buffer) in rows.decode((Int64, String?, String, ByteBuffer).self) {
+      out.append(
+        StoredFeature(fid: fid, npn: npn, attributesJSON: attributes, wkb: Array(buffer.readableBytesView)))
+    }
+    return out
+  }
+
+  /// Starts a run (committed at once, so it is visible while it works).
+  public static func createRun(
+    divipola: String, parametersJSON: String, softwareVersion: String, client: PostgresClient, logger: Logger
+  ) async throws -> Int64 {
+    let rows = try await client.query(
+      """
+      INSERT INTO analysis_run (divipola, parameters, software_version)
+      VALUES (\(divipola), \(parametersJSON)::jsonb, \(softwareVersion)) RETURNING id
+      """, logger: logger)
+    for try await id in rows.decode(Int64.self) { return id }
+    throw StoreError.noRowReturned("INSERT INTO analysis_run")
+  }
+
+  public static func failRun(
+    _ runID: Int64, error: String, client: PostgresClient, logger: Logger
+  ) async throws {
+    try await client.query(
+      "UPDATE analysis_run SET status = 'failed', error = \(error), finished_at = now() WHERE id = \(runID)",
+      logger: logger)
+  }
+
+  /// Writes every result row and marks the run succeeded, in one transaction: a run is either
+  /// complete or has no rows.
+  public static func saveResults(
+    runID: Int64, scope: [UInt8], rows: AnalysisRows, countsJSON: String, timingsJSON: String,
+    summaryJSON: String, client: PostgresClient, logger: Logger
+  ) async throws {
+    try await client.withTransaction(logger: logger) { connection in
+      for (versionID, role) in rows.inputs {
+        try await connection.query(
+          """
+          INSERT INTO analysis_input (run_id, version_id, role) VALUES (\(runID), \(versionID), \(role))
+          ON CONFLICT DO NOTHING
+          """, logger: logger)
+      }
+      let run = String(runID)
+      try await copy(
+        "analysis_shape",
+        [
+          "run_id", "shape_id", "layer_id", "version_id", "fid", "type_code", "level", "literal", "ethnic",
+          "name",
+          "authority", "legal_act", "cutoff_date", "legal_basis", "area_m2", "geom",
+        ],
+        run: run, rows: rows.shapes, on: connection, logger: logger)
+      try await copy(
+        "confluence_face",
+        [
+          "run_id", "face_id", "members", "ranked_count", "prevailing_level", "prevailing_literal",
+          "resolution",
+          "concertacion_etnica", "sliver", "area_m2", "fundamento", "geom",
+        ],
+        run: run, rows: rows.faces, on: connection, logger: logger)
+      try await copy(
+        "pot_conflict",
+        [
+          "run_id", "conflict_id", "pot_version_id", "pot_fid", "unidad", "clase", "categoria", "face_id",
+          "shapes", "level", "quality", "reason", "fundamento", "area_m2", "geom",
+        ],
+        run: run, rows: rows.conflicts, on: connection, logger: logger)
+      try await copy(
+        "affectation",
+        [
+          "run_id", "parcel_version_id", "parcel_fid", "npn", "shape_id", "area_m2", "pct_parcel",
+          "pct_determinant", "covered", "geom",
+        ],
+        run: run, rows: rows.affectations, on: connection, logger: logger)
+      try await copy(
+        "parcel_summary",
+        [
+          "run_id", "parcel_version_id", "parcel_fid", "npn", "area_m2", "restricted_m2", "free_m2",
+          "prevailing_level", "affectations", "slivers_dropped",
+        ],
+        run: run, rows: rows.summaries, on: connection, logger: logger)
+      try await connection.query(
+        """
+        UPDATE analysis_run SET status = 'succeeded', finished_at = now(),
+          scope = ST_Multi(ST_GeomFromWKB(\(ByteBuffer(bytes: scope)), 9377)),
+          counts = \(countsJSON)::jsonb, timings = \(timingsJSON)::jsonb, summary = \(summaryJSON)::jsonb
+        WHERE id = \(runID)
+        """, logger: logger)
+    }
+  }
+
+  /// `COPY table (columns) FROM STDIN`, the run id first in every row.
+  static func copy(
+    _ table: String, _ columns: [String], run: String, rows: [CopyRow], on connection: PostgresConnection,
+    logger: Logger
+  ) async throws {
+    guard !rows.isEmpty else { return }
+    try await connection.copyFrom(table: table, columns: columns, logger: logger) { writer in
+      var start = 0
+      while start < rows.count {
+        let end = min(start + 2_000, rows.count)
+        var buffer = ByteBufferAllocator().buffer(capacity: (end - start) * 256)
+        for row in rows[start..<end] {
+          buffer.writeString(run)
+          for value in row {
+            buffer.writeInteger(UInt8(ascii: "\t"))
+            LayerRepository.writeCopyText(value, into: &buffer)
+          }
+          buffer.writeInteger(UInt8(ascii: "\n"))
+        }
+        try await writer.write(buffer)
+        start = end
+      }
+    }
+  }
+
+  /// The newest succeeded run of each municipality whose inputs changed since: an input
+  /// version no longer published, or a published determinant, condicionante, POT or cadastral
+  /// version the run did not read whose extent meets the run's scope.
+  public static func staleMunicipalities(
+    client: PostgresClient, logger: Logger
+  ) async throws
+    -> [StaleMunicipality]
+  {
+    let rows = try await client.query(
+      """
+      WITH latest AS (
+        SELECT DISTINCT ON (divipola) id, divipola, scope FROM analysis_run
+        WHERE status = 'succeeded' ORDER BY divipola, id DESC
+      ), changed AS (
+        SELECT r.divipola, r.id, l.slug
+        FROM latest r JOIN analysis_input i ON i.run_id = r.id
+        JOIN layer_version v ON v.id = i.version_id JOIN layer l ON l.id = v.layer_id
+        WHERE v.status <> 'published'
+        UNION
+        SELECT r.divipola, r.id, l.slug
+        FROM latest r JOIN layer_version v ON v.status = 'published' JOIN layer l ON l.id = v.layer_id
+        WHERE l.kind IN ('determinant', 'condicionante', 'pot', 'cadastral', 'boundary')
+          AND v.extent IS NOT NULL AND ST_Intersects(v.extent, r.scope)
+          AND NOT EXISTS (SELECT 1 FROM analysis_input i WHERE i.run_id = r.id AND i.version_id = v.id)
+      )
+      SELECT divipola::text, id, array_agg(DISTINCT slug ORDER BY slug) FROM changed
+      GROUP BY divipola, id ORDER BY divipola
+      """, logger: logger)
+    var out: [StaleMunicipality] = []
+    for try await (divipola, id, slugs) in rows.decode((String, Int64, [String]).self) {
+      out.append(StaleMunicipality(divipola: divipola, runID: id, layers: slugs))
+    }
+    return out
+  }
+
+  /// A run by id, or the newest succeeded one of a municipality.
+  public static func run(
+    id: Int64? = nil, divipola: String? = nil, client: PostgresClient, logger: Logger
+  ) async throws -> AnalysisRunRecord? {
+    let rows = try await client.query(
+      """
+      SELECT id, divipola::text, status, parameters::text, counts::text, timings::text, summary::text,
+             software_version, error, started_at, finished_at
+      FROM analysis_run
+      WHERE (\(id)::bigint IS NULL OR id = \(id)) AND (\(divipola)::text IS NULL OR (divipola = \(divipola) AND status = 'succeeded'))
+      ORDER BY id DESC LIMIT 1
+      """, logger: logger)
+    for try await row in rows.decode(
+      (Int64, String, String, String, String, String, String, String, String?, Date, Date?).self)
+    {
+      return AnalysisRunRecord(
+        id: row.0, divipola: row.1, status: row.2, parametersJSON: row.3, countsJSON: row.4,
+        timingsJSON: row.5,
+        summaryJSON: row.6, softwareVersion: row.7, error: row.8, startedAt: row.9, finishedAt: row.10)
+    }
+    return nil
+  }
+}
