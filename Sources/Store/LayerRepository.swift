@@ -264,6 +264,11 @@ public enum LayerRepository {
       buffer.writeString("\\N")
       return
     }
+    // Fast path (hex geometries, most text): nothing to escape, found at C speed.
+    if value.withCString({ strpbrk($0, "\\\t\n\r") == nil }) {
+      buffer.writeString(value)
+      return
+    }
     for byte in value.utf8 {
       switch byte {
       case UInt8(ascii: "\\"): buffer.writeString("\\\\")

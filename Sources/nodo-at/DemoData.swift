@@ -1,3 +1,4 @@
+import Analysis
 import Catalog
 import Fixtures
 import Foundation
@@ -55,6 +56,23 @@ enum DemoData {
           note("  \(load.layer): " + error.message(lang))
           throw Explained()
         }
+      }
+      // One analysis, so the conflicts are there at once (again only when inputs changed).
+      let stale = try await AnalysisRepository.staleMunicipalities(client: database.client, logger: logger)
+      let existing = try await AnalysisRepository.run(
+        divipola: "25999", client: database.client, logger: logger)
+      if existing == nil || stale.contains(where: { $0.divipola == "25999" }) {
+        let (catalog, matrix) = try CatalogFiles.load()
+        let summary = try await AnalysisEngine(
+          database: database, catalog: catalog, matrix: matrix,
+          parameters: AnalysisParameters(workers: ProcessInfo.processInfo.activeProcessorCount),
+          softwareVersion: NodoVersion.current
+        ).run(divipola: "25999")
+        note(
+          lang.pick(
+            "  análisis \(summary.runID): \(summary.confluences) confluencias, \(summary.conflicts) conflictos con el POT, \(summary.affectedParcels) predios afectados",
+            "  run \(summary.runID): \(summary.confluences) confluences, \(summary.conflicts) POT conflicts, \(summary.affectedParcels) affected parcels"
+          ))
       }
     }
   }
