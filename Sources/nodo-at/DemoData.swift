@@ -23,7 +23,18 @@ enum DemoData {
   }
 
   static func load(url: DatabaseURL, language lang: Language, logger: Logger) async throws {
-    let folder = directory
+    try await load(
+      from: directory, prefix: "demo-", divipola: "25999", analyze: true, url: url, language: lang,
+      logger: logger)
+  }
+
+  /// Loads a generated municipality's files from `folder` into layers named `prefix…` and
+  /// publishes them; with `analyze`, runs the analysis when its inputs changed.
+  static func load(
+    from folder: URL, prefix: String, divipola: String, analyze: Bool, url: DatabaseURL,
+    language lang: Language,
+    logger: Logger
+  ) async throws {
     guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("predios.zip").path) else {
       note(
         lang.pick(
@@ -33,17 +44,17 @@ enum DemoData {
     }
     note(
       lang.pick(
-        "Cargando el municipio de demostración desde \(folder.path)…",
-        "Loading the demo municipality from \(folder.path)…"))
+        "Cargando el municipio sintético desde \(folder.path)…",
+        "Loading the synthetic municipality from \(folder.path)…"))
     let catalog = try DeterminantCatalog.bundled()
     try await Database.withDatabase(url, logger: logger) { database in
       let ingestor = Ingestor(database: database, catalog: catalog, logger: logger)
-      for load in MunicipalityGenerator.loads() {
+      for load in MunicipalityGenerator.loads(prefix: prefix) {
         guard let kind = LayerKind(rawValue: load.kind) else { continue }
         let options = IngestOptions(
           paths: [folder.appendingPathComponent(load.file).path], layer: load.layer, kind: kind,
           type: load.type,
-          divipola: "25999", mappings: load.mappings, publish: true, sustraccionOf: load.sustraccionOf,
+          divipola: divipola, mappings: load.mappings, publish: true, sustraccionOf: load.sustraccionOf,
           createdBy: "demo")
         do {
           let report = try await ingestor.run(options)
@@ -58,16 +69,17 @@ enum DemoData {
         }
       }
       // One analysis, so the conflicts are there at once (again only when inputs changed).
+      guard analyze else { return }
       let stale = try await AnalysisRepository.staleMunicipalities(client: database.client, logger: logger)
       let existing = try await AnalysisRepository.run(
         divipola: "25999", client: database.client, logger: logger)
-      if existing == nil || stale.contains(where: { $0.divipola == "25999" }) {
+      if existing == nil || stale.contains(where: { $0.divipola == divipola }) {
         let (catalog, matrix) = try CatalogFiles.load()
         let summary = try await AnalysisEngine(
           database: database, catalog: catalog, matrix: matrix,
           parameters: AnalysisParameters(workers: ProcessInfo.processInfo.activeProcessorCount),
           softwareVersion: NodoVersion.current
-        ).run(divipola: "25999")
+        ).run(divipola: divipola)
         note(
           lang.pick(
             "  análisis \(summary.runID): \(summary.confluences) confluencias, \(summary.conflicts) conflictos con el POT, \(summary.affectedParcels) predios afectados",

@@ -2,10 +2,13 @@ import ArgumentParser
 import Catalog
 import Fixtures
 import Foundation
+import Logging
+import Store
 
 struct FixturesCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "fixtures", abstract: "Synthetic municipality data.", subcommands: [Generate.self])
+    commandName: "fixtures", abstract: "Synthetic municipality data.",
+    subcommands: [Generate.self, Load.self])
 
   struct Generate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -38,6 +41,30 @@ struct FixturesCommand: AsyncParsableCommand {
             + " (\(Int(output.side / 1000)) km × \(Int(output.side / 1000)) km)")
         print("  " + counts)
         print(lang.pick("  Tiempo: ", "  Time: ") + "\(started.duration(to: .now))")
+      }
+    }
+  }
+
+  struct Load: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Load a generated municipality's files into published layers (as the demo does).")
+    @Option(help: "Folder written by `fixtures generate`.") var dir: String
+    @Option(help: "Prefix of the layer names.") var prefix = "sint-"
+    @Option(help: "DIVIPOLA code the files were generated with.") var divipola = "25999"
+    @Flag(help: "Also run the analysis of the municipality.") var analyze = false
+    @OptionGroup var language: LanguageOption
+
+    func run() async throws {
+      let lang = language.lang
+      let logger = makeLogger("nodo.fixtures", level: .warning)
+      try await explaining(lang) {
+        let url = try await DatabaseLocation.resolve(logger: logger)
+        try await Database.withDatabase(url, logger: logger) { database in
+          try await Migrator.bundled().migrate(database.client, logger: logger)
+        }
+        try await DemoData.load(
+          from: URL(fileURLWithPath: dir), prefix: prefix, divipola: divipola, analyze: analyze, url: url,
+          language: lang, logger: logger)
       }
     }
   }

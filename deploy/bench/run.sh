@@ -99,6 +99,111 @@ bench_ingest() {
   implemented=$((implemented + 1))
 }
 
+# measure_to FILE COMMAND...: like measure, keeping the command's standard output in FILE.
+measure_to() {
+  local out=$1 log="$work/time.$$"; shift
+  /usr/bin/time -f "%e %M" -o "$log" "$@" >"$out" 2>"$work/stderr.$$" || {
+    echo "command failed: $*" >&2; cat "$work/stderr.$$" >&2; return 1; }
+  tail -n 1 "$log"
+}
+
+# psql_time SQL: wall seconds of one statement run by psql.
+psql_time() {
+  local log="$work/time.$$"
+  /usr/bin/time -f "%e" -o "$log" psql -q -X -h 127.0.0.1 -p "$port" -U postgres -d nodo -c "$1" >/dev/null
+  tail -n 1 "$log"
+}
+
+json_field() { python3 -c "import json,sys; d=json.load(open(sys.argv[1]))[0]; print(eval(sys.argv[2], {}, d))" "$1" "$2"; }
+
+# The analysis entries share one setup: the generated municipality loaded (layers bench-*)
+# and, per run, `nodo-at analyze` against the peers on the same shapes and parcels.
+analysis_ready=0
+analysis_setup() {
+  [ "$analysis_ready" = 1 ] && return
+  echo "== loading the generated municipality into layers bench-*"
+  "$bin" fixtures load --dir "$data" --prefix bench- --divipola 25999 >/dev/null 2>&1
+  venv="$work/venv"
+  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import geopandas, pyogrio" 2>/dev/null; then
+    echo "== installing geopandas into $venv (PyPI)"
+    python3 -m venv "$venv" && "$venv/bin/pip" install -q geopandas pyogrio
+  fi
+  analysis_ours=() analysis_mem=() faces_ours=() aff_ours=() faces_pg=() aff_pg=() aff_gpd=()
+  for i in $(seq 0 "$runs"); do
+    read -r s m < <(measure_to "$work/analysis.json" "$bin" analyze --divipola 25999 --json)
+    local run
+    run=$(json_field "$work/analysis.json" "runID")
+    # Keep only this run's rows.
+    psql_ -c "DELETE FROM analysis_run WHERE id <> $run" >/dev/null
+    if [ "$i" = 0 ]; then
+      # The same shapes and parcels for geopandas, as GeoPackages (reading them is not timed).
+      ogr2ogr -f GPKG "$work/shapes.gpkg" "$pg" -sql "SELECT shape_id, geom FROM analysis_shape WHERE run_id = $run" \
+        -nln shapes -overwrite
+      ogr2ogr -f GPKG "$work/parcels.gpkg" "$pg" -sql "SELECT f.fid AS parcel_fid, f.geom FROM feature f
+        JOIN analysis_input i ON i.version_id = f.version_id AND i.role = 'cadastral' WHERE i.run_id = $run" \
+        -nln parcels -overwrite
+    fi
+    local pf pa
+    pf=$(psql_time "DROP TABLE IF EXISTS bench_pg_faces; CREATE TABLE bench_pg_faces AS
+      WITH s AS (SELECT shape_id, geom FROM analysis_shape WHERE run_id = $run),
+      noded AS (SELECT ST_Union(ST_Boundary(geom)) AS g FROM s),
+      polys AS (SELECT row_number() OVER () AS id, d.geom FROM noded, ST_Dump(ST_Polygonize(noded.g)) d)
+      SELECT p.id, p.geom, array_agg(s.shape_id ORDER BY s.shape_id) AS members
+      FROM polys p JOIN s ON ST_Contains(s.geom, ST_PointOnSurface(p.geom)) GROUP BY p.id, p.geom")
+    pa=$(psql_time "DROP TABLE IF EXISTS bench_pg_aff; CREATE TABLE bench_pg_aff AS
+      SELECT f.fid, s.shape_id, ST_Area(f.geom) AS parcel_area, ST_Intersection(f.geom, s.geom) AS geom,
+             ST_Area(ST_Intersection(f.geom, s.geom)) AS area
+      FROM analysis_input i JOIN feature f ON f.version_id = i.version_id
+      JOIN analysis_shape s ON s.run_id = i.run_id AND ST_Intersects(f.geom, s.geom)
+      WHERE i.run_id = $run AND i.role = 'cadastral'")
+    local g
+    g=$("$venv/bin/python" - "$work/parcels.gpkg" "$work/shapes.gpkg" <<'PY'
+import sys, time, geopandas as gpd
+parcels = gpd.read_file(sys.argv[1]); shapes = gpd.read_file(sys.argv[2])
+t = time.perf_counter()
+out = gpd.overlay(parcels, shapes, how="intersection", keep_geom_type=True)
+area = out.geometry.area.sum()
+print(f"{time.perf_counter() - t:.3f} {area:.3f}")
+PY
+)
+    if [ "$i" -gt 0 ]; then
+      analysis_ours+=("$s"); analysis_mem+=("$m")
+      faces_ours+=("$(json_field "$work/analysis.json" "timings['prepare'] + timings['faces']")")
+      aff_ours+=("$(json_field "$work/analysis.json" "timings['load_parcels'] + timings['affectations']")")
+      faces_pg+=("$pf"); aff_pg+=("$pa"); aff_gpd+=("${g%% *}")
+    fi
+    gpd_area=${g##* }
+  done
+  # Equal areas: faces against the PostGIS partition, affectations against the PostGIS join
+  # (ours drop slivers below 1 m² or 0.01 % of the parcel: the join is filtered the same way).
+  faces_check=$(psql_ -At -c "SELECT round(((SELECT sum(area_m2) FROM confluence_face) / (SELECT sum(ST_Area(geom)) FROM bench_pg_faces) - 1)::numeric, 9)")
+  aff_check=$(psql_ -At -c "SELECT round(((SELECT sum(area_m2) FROM affectation) / (SELECT sum(area) FROM bench_pg_aff WHERE area >= 1 AND area / parcel_area * 100 >= 0.01) - 1)::numeric, 9)")
+  gpd_check=$(psql_ -At -c "SELECT round(($gpd_area / (SELECT sum(area) FROM bench_pg_aff) - 1)::numeric, 9)")
+  shapes_n=$(json_field "$work/analysis.json" "shapes"); faces_n=$(json_field "$work/analysis.json" "faces")
+  aff_n=$(json_field "$work/analysis.json" "affectations")
+  analysis_ready=1
+}
+
+bench_faces() {
+  analysis_setup
+  local a b
+  a=$(printf '%s\n' "${faces_ours[@]}" | median); b=$(printf '%s\n' "${faces_pg[@]}" | median)
+  rows+=("| confluence faces, $shapes_n determinant shapes → $faces_n faces | nodo-at analyze: prepare + faces stages | ${a} s | PostGIS ST_Union(ST_Boundary) → ST_Polygonize → ST_PointOnSurface join | ${b} s (area difference $faces_check) | $(awk "BEGIN {printf \"%.2f\", $b/$a}")× |")
+  implemented=$((implemented + 1))
+}
+
+bench_affectations() {
+  analysis_setup
+  local a b c w wm
+  a=$(printf '%s\n' "${aff_ours[@]}" | median); b=$(printf '%s\n' "${aff_pg[@]}" | median)
+  c=$(printf '%s\n' "${aff_gpd[@]}" | median)
+  w=$(printf '%s\n' "${analysis_ours[@]}" | median); wm=$(printf '%s\n' "${analysis_mem[@]}" | median)
+  rows+=("| parcel affectations, $parcels parcels × $shapes_n shapes → $aff_n rows | nodo-at analyze: load parcels + affectations stages (pieces, totals) | ${a} s | PostGIS ST_Intersects join with ST_Intersection + ST_Area | ${b} s (area difference $aff_check) | $(awk "BEGIN {printf \"%.2f\", $b/$a}")× |")
+  rows+=("| parcel affectations (same) | same | ${a} s | geopandas.overlay(how=intersection), overlay only (reading not timed) | ${c} s (area difference vs PostGIS $gpd_check, unfiltered) | $(awk "BEGIN {printf \"%.2f\", $c/$a}")× |")
+  rows+=("| whole analysis run (load, faces, conflicts, affectations, save) | nodo-at analyze | ${w} s, $(( ${wm%.*} / 1024 )) MiB peak | | | |")
+  implemented=$((implemented + 1))
+}
+
 not_yet() {
   echo "== $1: not yet implemented"
   rows+=("| $1 | not yet implemented | | $2 | | |")
@@ -108,8 +213,8 @@ not_yet() {
 run_entry() {
   case "$1" in
     ingest) bench_ingest ;;
-    faces) not_yet faces "PostGIS ST_Union → ST_Polygonize → ST_PointOnSurface" ;;
-    affectations) not_yet affectations "PostGIS ST_Intersection join; geopandas.overlay" ;;
+    faces) bench_faces ;;
+    affectations) bench_affectations ;;
     api) not_yet api "pygeoapi, tipg (wrk); pgbench ceiling" ;;
     *) echo "unknown entry $1" >&2; exit 2 ;;
   esac
