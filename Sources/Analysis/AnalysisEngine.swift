@@ -62,9 +62,16 @@ public struct AnalysisSummary: Sendable, Codable, Equatable {
 }
 
 /// Why a run cannot start.
-public enum AnalysisError: Error, Sendable, Equatable {
+public enum AnalysisError: LocalizedFailure, Sendable, Equatable {
   case invalidDivipola(String)
   case noBoundary(String)
+
+  public var code: String {
+    switch self {
+    case .invalidDivipola: "invalid_divipola"
+    case .noBoundary: "no_boundary"
+    }
+  }
 
   public func message(_ language: Language) -> String {
     switch (self, language) {
@@ -137,7 +144,7 @@ public struct AnalysisEngine: Sendable {
       timings[name] = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
       mark = now
     }
-    let scopeGeometry = try Geometry(wkb: scope.wkb)
+    let scopeGeometry = Geometry(postgisWKB: scope.wkb)
     var rows = AnalysisRows()
     rows.inputs.append((scope.versionID, "boundary"))
     progress?(0.02, "load")
@@ -154,7 +161,7 @@ public struct AnalysisEngine: Sendable {
         versionID: layer.versionID, scope: scope.wkb, client: client, logger: logger)
       {
         sustraccionesOf[layer.sustraccionOf!, default: []].append(sustracciones.count)
-        sustracciones.append(try Geometry(wkb: feature.wkb))
+        sustracciones.append(Geometry(postgisWKB: feature.wkb))
       }
     }
     var infos: [ShapeInfo] = []
@@ -192,7 +199,7 @@ public struct AnalysisEngine: Sendable {
             legalBasis: descriptor.legalBasis, zone: attributes["zona"], area: 0))
         raws.append(
           RawShape(
-            geometry: try Geometry(wkb: feature.wkb),
+            geometry: Geometry(postgisWKB: feature.wkb),
             buffer: descriptor.buffer?.distance(attributes: attributes),
             subtract: sustraccionesOf[layer.layerID] ?? []))
       }
@@ -316,7 +323,7 @@ public struct AnalysisEngine: Sendable {
       }
       return worst
     }
-    let unitGeometries = try units.map { try Geometry(wkb: $0.feature.wkb) }
+    let unitGeometries = units.map { Geometry(postgisWKB: $0.feature.wkb) }
     let faceGeometries = ranked.map { faces[$0].geometry }
     let overlaps = try await Self.parallel(Self.chunks(faceGeometries.indices, count: workers * 2)) {
       [faceGeometries, unitGeometries, ranked] range in
@@ -352,13 +359,17 @@ public struct AnalysisEngine: Sendable {
       kinds: [.cadastral], scope: scope.wkb, client: client, logger: logger)
     var parcels: [(versionID: Int64, fid: Int64, npn: String?)] = []
     var parcelGeometries: [Geometry] = []
+    var parcelEnvelopes: [Envelope] = []
     for layer in cadastral {
       rows.inputs.append((layer.versionID, "cadastral"))
-      for feature in try await AnalysisRepository.features(
-        versionID: layer.versionID, scope: scope.wkb, divipola: divipola, client: client, logger: logger)
+      for parcel in try await AnalysisRepository.parcels(
+        versionID: layer.versionID, scope: scope.wkb, divipola: divipola, parts: workers, client: client,
+        logger: logger)
       {
-        parcels.append((layer.versionID, feature.fid, feature.npn))
-        parcelGeometries.append(try Geometry(wkb: feature.wkb))
+        parcels.append((layer.versionID, parcel.fid, parcel.npn))
+        parcelGeometries.append(Geometry(postgisWKB: parcel.wkb))
+        parcelEnvelopes.append(
+          Envelope(minX: parcel.box.0, minY: parcel.box.1, maxX: parcel.box.2, maxY: parcel.box.3))
       }
     }
     lap("load_parcels")
@@ -367,18 +378,18 @@ public struct AnalysisEngine: Sendable {
     let chunks = Self.chunks(
       parcelGeometries.indices, count: max(workers * 8, parcelGeometries.count / 5_000))
     let done = Counter()
-    let results = try await Self.parallel(chunks) { [parcelGeometries, shapes] range in
+    let results = try await Self.parallel(chunks) { [parcelGeometries, parcelEnvelopes, shapes] range in
       let out = try Affectations.compute(
-        parcels: Array(parcelGeometries[range]), shapes: shapes, levels: levels, thresholds: thresholds,
-        keepGeometry: true)
+        parcels: Array(parcelGeometries[range]), envelopes: Array(parcelEnvelopes[range]), shapes: shapes,
+        levels: levels, thresholds: thresholds, keepGeometry: true)
       let finished = done.add(1)
       progress?(0.5 + 0.4 * Double(finished) / Double(max(chunks.count, 1)), "affectations")
       return (range.lowerBound, out)
     }
+    summary.parcels = parcels.count
     for (offset, chunk) in results {
       for result in chunk {
         let parcel = parcels[offset + result.parcel]
-        summary.parcels += 1
         summary.affectationSliversDropped += result.dropped
         if !result.pieces.isEmpty { summary.affectedParcels += 1 }
         for piece in result.pieces {

@@ -93,6 +93,27 @@ public struct MunicipalityGenerator {
       return try context.lineString(points).intersection(with: municipality)
     }
 
+    /// Small landslide scars all over the municipality, one per 40 parcels, so that a large
+    /// municipality has thousands of determinant polygons (with their own random stream: the
+    /// other themes do not change with their number).
+    func localLandslides() throws -> [(String, NativeGeometry)] {
+      var local = SplitMix64(seed: seed ^ 0x5EED_1A4D_5C42_0001)
+      var out: [(String, NativeGeometry)] = []
+      for index in 0..<(parcels / 40) {
+        let c = (x: x0 + local.uniform(0.02, 0.98) * side, y: y0 + local.uniform(0.02, 0.98) * side)
+        let radius = local.uniform(20, 90)
+        var parts = [try context.point(x: c.x, y: c.y).buffer(radius, quadrantSegments: 4)]
+        for _ in 0..<2 {
+          let angle = local.uniform(0, 2 * .pi)
+          let p = try context.point(x: c.x + cos(angle) * radius * 0.6, y: c.y + sin(angle) * radius * 0.6)
+          parts.append(try p.buffer(radius * local.uniform(0.4, 0.7), quadrantSegments: 4))
+        }
+        let blob = try context.collection(.geometryCollection, of: parts).unaryUnion()
+        out.append(("Movimiento en masa local \(index + 1)", blob))
+      }
+      return out
+    }
+
     var themes: [Theme] = []
 
     // MARK: Boundary
@@ -170,7 +191,8 @@ public struct MunicipalityGenerator {
       try determinant(
         "amenaza_remocion", type: .multiPolygon, code: "701", authority: "Municipio",
         act: "Estudio básico de riesgo (sintético)",
-        [("Movimientos en masa Alto del Águila", landslide1), ("Movimientos en masa La Cañada", landslide2)]))
+        [("Movimientos en masa Alto del Águila", landslide1), ("Movimientos en masa La Cañada", landslide2)]
+          + (try localLandslides())))
     themes.append(
       try determinant(
         "appa", type: .multiPolygon, code: "10", authority: "MinAgricultura / UPRA",

@@ -11,6 +11,12 @@ public struct Geometry: Sendable, Hashable {
     self.wkb = wkb
   }
 
+  /// Bytes PostGIS wrote (`ST_AsBinary`), taken without a parse: a malformed value still
+  /// fails, later, where GEOS reads it.
+  public init(postgisWKB wkb: [UInt8]) {
+    self.wkb = wkb
+  }
+
   /// Parses WKT (for tests, fixtures and people).
   public init(wkt: String) throws {
     let context = try GeometryContext()

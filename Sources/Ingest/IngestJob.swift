@@ -15,22 +15,29 @@ public struct IngestJobParams: Codable, Sendable {
   }
 }
 
-/// Runs queued jobs from the `job` table, one at a time per runner, until cancelled.
+extension IngestError: LocalizedFailure {
+  public var code: String { "ingest_refused" }
+}
+
+/// Runs queued jobs from the `job` table, one at a time per runner, until cancelled. Ingest
+/// jobs are built in; other kinds (analysis) come as handlers.
 public struct JobRunner: Sendable {
   let database: Database
   let catalog: DeterminantCatalog
   let worker: String
   let pollInterval: Duration
   let logger: Logger
+  let handlers: [String: JobHandler]
 
   public init(
     database: Database, catalog: DeterminantCatalog, pollInterval: Duration = .milliseconds(300),
-    logger: Logger
+    handlers: [String: JobHandler] = [:], logger: Logger
   ) {
     self.database = database
     self.catalog = catalog
     self.worker = "\(ProcessInfo.processInfo.hostName):\(getpid())"
     self.pollInterval = pollInterval
+    self.handlers = handlers
     self.logger = logger
   }
 
@@ -53,34 +60,29 @@ public struct JobRunner: Sendable {
   func run(id: Int64, kind: String, params: String) async {
     let client = database.client
     let logger = self.logger
-    do {
-      guard kind == "ingest" else { throw IngestError.badOption("unknown job kind \(kind)") }
-      let job = try JSONDecoder().decode(IngestJobParams.self, from: Data(params.utf8))
-      defer { job.options.paths.forEach { try? FileManager.default.removeItem(atPath: $0) } }
-      let last = LastProgress()
-      let report = try await Ingestor(database: database, catalog: catalog, logger: logger).run(
-        job.options
-      ) {
-        progress in
-        guard last.shouldReport(progress) else { return }
-        let fraction =
-          progress.featuresTotal > 0 ? Double(progress.featuresDone) / Double(progress.featuresTotal) : 0
-        Task {
-          try? await JobRepository.progress(
-            id: id, fraction: fraction, message: "\(progress.featuresDone)/\(progress.featuresTotal)",
-            client: client,
-            logger: logger)
-        }
+    let last = LastProgress()
+    let progress: @Sendable (Double, String) -> Void = { fraction, message in
+      guard last.shouldReport(ContinuousClock.now) else { return }
+      Task {
+        try? await JobRepository.progress(
+          id: id, fraction: fraction, message: message, client: client, logger: logger)
       }
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.sortedKeys]
+    }
+    do {
+      let resultJSON: String
+      if kind == "ingest" {
+        resultJSON = try await runIngest(params: params, progress: progress)
+      } else if let handler = handlers[kind] {
+        resultJSON = try await handler(id, params, progress)
+      } else {
+        throw IngestError.badOption("unknown job kind \(kind)")
+      }
       try await JobRepository.finish(
-        id: id, succeeded: true, resultJSON: String(decoding: try encoder.encode(report), as: UTF8.self),
-        errorJSON: nil, client: client, logger: logger)
+        id: id, succeeded: true, resultJSON: resultJSON, errorJSON: nil, client: client, logger: logger)
     } catch {
       let detail: [String: String]
-      if let error = error as? IngestError {
-        detail = ["title": "ingest_refused", "detail": error.message(.es), "detail_en": error.message(.en)]
+      if let error = error as? any LocalizedFailure {
+        detail = ["title": error.code, "detail": error.message(.es), "detail_en": error.message(.en)]
       } else {
         logger.error("job failed", metadata: ["job": "\(id)", "error": "\(String(reflecting: error))"])
         detail = ["title": "job_failed", "detail": describe(error)]
@@ -90,18 +92,36 @@ public struct JobRunner: Sendable {
         id: id, succeeded: false, resultJSON: nil, errorJSON: json, client: client, logger: logger)
     }
   }
+
+  private func runIngest(
+    params: String, progress: @escaping @Sendable (Double, String) -> Void
+  ) async throws
+    -> String
+  {
+    let job = try JSONDecoder().decode(IngestJobParams.self, from: Data(params.utf8))
+    defer { job.options.paths.forEach { try? FileManager.default.removeItem(atPath: $0) } }
+    let report = try await Ingestor(database: database, catalog: catalog, logger: logger).run(job.options) {
+      step in
+      let fraction = step.featuresTotal > 0 ? Double(step.featuresDone) / Double(step.featuresTotal) : 0
+      progress(fraction, "\(step.featuresDone)/\(step.featuresTotal)")
+    }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return String(decoding: try encoder.encode(report), as: UTF8.self)
+  }
 }
 
 /// Throttles progress writes to about one every half second.
 final class LastProgress: @unchecked Sendable {
   private let lock = NSLock()
-  private var last = -1.0
 
-  func shouldReport(_ progress: IngestProgress) -> Bool {
+  private var lastInstant: ContinuousClock.Instant?
+
+  func shouldReport(_ now: ContinuousClock.Instant) -> Bool {
     lock.lock()
     defer { lock.unlock() }
-    guard progress.seconds - last >= 0.5 else { return false }
-    last = progress.seconds
+    if let lastInstant, now - lastInstant < .milliseconds(500) { return false }
+    lastInstant = now
     return true
   }
 }

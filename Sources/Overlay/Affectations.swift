@@ -49,24 +49,32 @@ public struct ParcelAffectation: Sendable, Equatable {
 /// The "cruce": each parcel against every determinant and condicionante shape.
 public enum Affectations {
   /// `levels[i]` is shape i's art. 32 level, nil for a condicionante (reported, not ranked).
-  /// Parcels that nothing affects are returned too (with no pieces), so totals cover every
-  /// parcel.
+  /// Only parcels something meets are returned (pieces, or slivers dropped). With the parcels'
+  /// `envelopes`, a parcel whose box meets no shape's is never parsed.
   public static func compute(
-    parcels: [Geometry], shapes: [Geometry], levels: [Int?], thresholds: AffectationThresholds,
-    keepGeometry: Bool
+    parcels: [Geometry], envelopes: [Envelope]? = nil, shapes: [Geometry], levels: [Int?],
+    thresholds: AffectationThresholds, keepGeometry: Bool
   ) throws -> [ParcelAffectation] {
     precondition(levels.count == shapes.count)
+    precondition(envelopes == nil || envelopes!.count == parcels.count)
     let context = try GeometryContext()
     let rights = try RightSet(shapes, context: context)
     var out: [ParcelAffectation] = []
-    out.reserveCapacity(parcels.count)
     for (p, geometry) in parcels.enumerated() {
+      var candidates: [Int]?
+      if let envelopes {
+        candidates = rights.grid.query(envelopes[p])
+        if candidates!.isEmpty { continue }
+      }
       let parcel = try context.read(geometry)
       let parcelArea = try parcel.area()
       var pieces: [AffectationPiece] = []
       var natives: [Int: NativeGeometry] = [:]
       var dropped = 0
-      try rights.overlaps(of: parcel, keepGeometry: false, include: { _ in true }) { r, area, covered, _ in
+      try rights.overlaps(
+        of: parcel, envelope: envelopes?[p], candidates: candidates, keepGeometry: false,
+        include: { _ in true }
+      ) { r, area, covered, _ in
         if thresholds.drops(area: area, parcelArea: parcelArea) {
           dropped += 1
           return
@@ -100,6 +108,7 @@ public enum Affectations {
         }
         restricted = previous
       }
+      if pieces.isEmpty && dropped == 0 { continue }
       out.append(
         ParcelAffectation(
           parcel: p, parcelArea: parcelArea, pieces: pieces, dropped: dropped, restrictedArea: restricted,

@@ -85,10 +85,9 @@ public enum Faces {
       }
       return i
     }
-    let index = try SpatialIndex(context: context)
-    for (i, envelope) in envelopes.enumerated() { try index.insert(envelope, id: i) }
+    let index = EnvelopeGrid(envelopes)
     for (i, envelope) in envelopes.enumerated() {
-      for j in try index.query(envelope) where j > i {
+      for j in index.query(envelope) where j > i {
         let (a, b) = (root(i), root(j))
         if a != b { parent[max(a, b)] = min(a, b) }
       }
@@ -106,14 +105,13 @@ public enum Faces {
       let boundaries = try group.map { try natives[$0].boundary() }
       let noded = try context.collection(.geometryCollection, of: boundaries).unaryUnion()
       let polygons = try context.polygonize([noded])
-      let local = try SpatialIndex(context: context)
-      for (k, i) in group.enumerated() { try local.insert(envelopes[i], id: k) }
+      let local = EnvelopeGrid(group.map { envelopes[$0] })
       var prepared: [Int: PreparedGeometry] = [:]
       for p in 0..<(try polygons.partCount()) {
         let polygon = try polygons.part(p)
         let inside = try polygon.pointOnSurface()
         var members: [Int] = []
-        for k in try local.query(try inside.envelope()) {
+        for k in local.query(try inside.envelope()) {
           let shape: PreparedGeometry
           if let cached = prepared[k] {
             shape = cached

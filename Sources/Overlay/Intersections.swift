@@ -43,15 +43,14 @@ final class RightSet {
   let context: GeometryContext
   let natives: [NativeGeometry]
   let envelopes: [Envelope]
-  let index: SpatialIndex
+  let grid: EnvelopeGrid
   private var prepared: [Int: PreparedGeometry] = [:]
 
   init(_ geometries: [Geometry], context: GeometryContext) throws {
     self.context = context
     natives = try geometries.map { try context.read($0) }
     envelopes = try natives.map { try $0.envelope() }
-    index = try SpatialIndex(context: context)
-    for (i, envelope) in envelopes.enumerated() { try index.insert(envelope, id: i) }
+    grid = EnvelopeGrid(envelopes)
   }
 
   func prepared(_ i: Int) throws -> PreparedGeometry {
@@ -63,12 +62,12 @@ final class RightSet {
 
   /// Calls `found` for each right geometry meeting `left` with positive area.
   func overlaps(
-    of left: NativeGeometry, keepGeometry: Bool, include: (Int) -> Bool,
-    found: (Int, Double, Bool, Geometry?) throws -> Void
+    of left: NativeGeometry, envelope known: Envelope? = nil, candidates: [Int]? = nil, keepGeometry: Bool,
+    include: (Int) -> Bool, found: (Int, Double, Bool, Geometry?) throws -> Void
   ) throws {
-    let envelope = try left.envelope()
+    let envelope = try known ?? left.envelope()
     var leftArea: Double?
-    for r in try index.query(envelope) where include(r) {
+    for r in candidates ?? grid.query(envelope) where include(r) {
       let shape = try prepared(r)
       if envelopes[r].contains(envelope), try shape.covers(left) {
         if leftArea == nil { leftArea = try left.area() }

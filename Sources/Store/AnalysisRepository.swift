@@ -28,6 +28,14 @@ public struct StoredFeature: Sendable {
   public var wkb: [UInt8]
 }
 
+/// A parcel as the overlay needs it: fid, NPN, WKB and its box (minX, minY, maxX, maxY).
+public struct ParcelRow: Sendable {
+  public var fid: Int64
+  public var npn: String?
+  public var wkb: [UInt8]
+  public var box: (Double, Double, Double, Double)
+}
+
 /// One row of a COPY into a result table: the values in column order, nil for NULL.
 public typealias CopyRow = [String?]
 
@@ -137,6 +145,44 @@ public enum AnalysisRepository {
         StoredFeature(fid: fid, npn: npn, attributesJSON: attributes, wkb: Array(buffer.readableBytesView)))
     }
     return out
+  }
+
+  /// A parcel layer's features in the municipality: features carrying its DIVIPOLA code are
+  /// taken without a spatial test; those without a code when they meet the scope. With their
+  /// boxes, so the overlay can skip parcels no determinant comes near. Read over `parts`
+  /// connections at once (by fid modulo).
+  public static func parcels(
+    versionID: Int64, scope: [UInt8], divipola: String, parts: Int = 2, client: PostgresClient, logger: Logger
+  ) async throws -> [ParcelRow] {
+    let parts = max(1, parts)
+    let scopeBuffer = ByteBuffer(bytes: scope)
+    return try await withThrowingTaskGroup(of: [ParcelRow].self) { group in
+      for part in 0..<parts {
+        group.addTask {
+          let rows = try await client.query(
+            """
+            SELECT f.fid, f.npn, ST_AsBinary(f.geom), ST_XMin(f.geom), ST_YMin(f.geom), ST_XMax(f.geom), ST_YMax(f.geom)
+            FROM feature f
+            WHERE f.version_id = \(versionID) AND f.fid % \(parts) = \(part)
+              AND (f.divipola = \(divipola)
+                   OR (f.divipola IS NULL AND ST_Intersects(f.geom, ST_GeomFromWKB(\(scopeBuffer), 9377))))
+            """, logger: logger)
+          var out: [ParcelRow] = []
+          for try await (fid, npn, buffer, minX, minY, maxX, maxY) in rows.decode(
+            (Int64, String?, ByteBuffer, Double, Double, Double, Double).self)
+          {
+            out.append(
+              ParcelRow(
+                fid: fid, npn: npn, wkb: Array(buffer.readableBytesView),
+                box: (minX, minY, maxX, maxY)))
+          }
+          return out
+        }
+      }
+      var all: [ParcelRow] = []
+      for try await part in group { all += part }
+      return all.sorted { $0.fid < $1.fid }
+    }
   }
 
   /// Starts a run (committed at once, so it is visible while it works).

@@ -120,3 +120,10 @@ extension LayerRepository {
     return nil
   }
 }
+
+/// Runs one kind of job: its parameters (JSON) in, its result (JSON) out. `progress` records
+/// the share done and a short message.
+public typealias JobHandler =
+  @Sendable (_ id: Int64, _ params: String, _ progress: @escaping @Sendable (Double, String) -> Void)
+  async throws
+  -> String

@@ -1,4 +1,5 @@
 import API
+import Analysis
 import ArgumentParser
 import Catalog
 import Foundation
@@ -34,7 +35,15 @@ struct Serve: AsyncParsableCommand {
       let uploads = UploadConfiguration(
         maxBytes: maxUploadBytes, directory: DatabaseLocation.dataDirectory.appendingPathComponent("uploads"),
         allowUnauthenticatedWrites: allowUnauthenticatedWrites)
-      let runner = JobRunner(database: database, catalog: try DeterminantCatalog.bundled(), logger: logger)
+      // The catalogue and matrix are checked here: a malformed deployment file stops start-up.
+      let (catalog, matrix) = try CatalogFiles.load()
+      let engine = AnalysisEngine(
+        database: database, catalog: catalog, matrix: matrix,
+        parameters: AnalysisParameters(workers: ProcessInfo.processInfo.activeProcessorCount),
+        softwareVersion: NodoVersion.current)
+      let runner = JobRunner(
+        database: database, catalog: catalog, handlers: [AnalysisEngine.jobKind: engine.jobHandler()],
+        logger: logger)
       let app = buildApplication(
         configuration: ServerConfiguration(host: host, port: port), readiness: readiness, database: database,
         uploads: uploads, services: [database.client, JobRunnerService(runner: runner)], logger: logger)

@@ -110,7 +110,7 @@ measure_to() {
 # psql_time SQL: wall seconds of one statement run by psql.
 psql_time() {
   local log="$work/time.$$"
-  /usr/bin/time -f "%e" -o "$log" psql -q -X -h 127.0.0.1 -p "$port" -U postgres -d nodo -c "$1" >/dev/null
+  /usr/bin/time -f "%e" -o "$log" psql -q -X -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres -d nodo -c "$1" >/dev/null
   tail -n 1 "$log"
 }
 
@@ -138,16 +138,16 @@ analysis_setup() {
     if [ "$i" = 0 ]; then
       # The same shapes and parcels for geopandas, as GeoPackages (reading them is not timed).
       ogr2ogr -f GPKG "$work/shapes.gpkg" "$pg" -sql "SELECT shape_id, geom FROM analysis_shape WHERE run_id = $run" \
-        -nln shapes -overwrite
+        -nln shapes -overwrite 2>/dev/null
       ogr2ogr -f GPKG "$work/parcels.gpkg" "$pg" -sql "SELECT f.fid AS parcel_fid, f.geom FROM feature f
         JOIN analysis_input i ON i.version_id = f.version_id AND i.role = 'cadastral' WHERE i.run_id = $run" \
-        -nln parcels -overwrite
+        -nln parcels -overwrite 2>/dev/null
     fi
     local pf pa
     pf=$(psql_time "DROP TABLE IF EXISTS bench_pg_faces; CREATE TABLE bench_pg_faces AS
       WITH s AS (SELECT shape_id, geom FROM analysis_shape WHERE run_id = $run),
       noded AS (SELECT ST_Union(ST_Boundary(geom)) AS g FROM s),
-      polys AS (SELECT row_number() OVER () AS id, d.geom FROM noded, ST_Dump(ST_Polygonize(noded.g)) d)
+      polys AS (SELECT row_number() OVER () AS id, d.geom FROM (SELECT ST_Polygonize(g) AS c FROM noded) p, ST_Dump(p.c) d)
       SELECT p.id, p.geom, array_agg(s.shape_id ORDER BY s.shape_id) AS members
       FROM polys p JOIN s ON ST_Contains(s.geom, ST_PointOnSurface(p.geom)) GROUP BY p.id, p.geom")
     pa=$(psql_time "DROP TABLE IF EXISTS bench_pg_aff; CREATE TABLE bench_pg_aff AS

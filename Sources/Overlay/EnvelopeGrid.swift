@@ -1,0 +1,81 @@
+import Geo
+
+/// A uniform grid over envelopes, in plain Swift: which of many boxes meet a query box,
+/// without touching GEOS (most parcels of a municipality meet no determinant at all, and
+/// need not be parsed). Boxes spanning many cells are kept aside and scanned linearly.
+struct EnvelopeGrid {
+  let envelopes: [Envelope]
+  private let bounds: Envelope
+  private let columns: Int
+  private let rows: Int
+  private let cellWidth: Double
+  private let cellHeight: Double
+  private var cells: [[Int32]]
+  private var wide: [Int] = []
+
+  init(_ envelopes: [Envelope]) {
+    self.envelopes = envelopes
+    guard var bounds = envelopes.first else {
+      self.bounds = Envelope(minX: 0, minY: 0, maxX: 0, maxY: 0)
+      columns = 1
+      rows = 1
+      cellWidth = 1
+      cellHeight = 1
+      cells = [[]]
+      return
+    }
+    for envelope in envelopes.dropFirst() { bounds = bounds.union(envelope) }
+    self.bounds = bounds
+    let side = max(1, min(512, Int((Double(envelopes.count).squareRoot() * 2).rounded(.up))))
+    columns = side
+    rows = side
+    cellWidth = max(bounds.width / Double(side), 1e-9)
+    cellHeight = max(bounds.height / Double(side), 1e-9)
+    cells = Array(repeating: [], count: side * side)
+    let wideLimit = max(4, side * side / 16)
+    for (index, envelope) in envelopes.enumerated() {
+      let (c0, c1, r0, r1) = range(envelope)
+      if (c1 - c0 + 1) * (r1 - r0 + 1) > wideLimit {
+        wide.append(index)
+        continue
+      }
+      for r in r0...r1 {
+        for c in c0...c1 { cells[r * columns + c].append(Int32(index)) }
+      }
+    }
+  }
+
+  private func range(_ envelope: Envelope) -> (Int, Int, Int, Int) {
+    func clamp(_ value: Int, _ limit: Int) -> Int { min(max(value, 0), limit - 1) }
+    return (
+      clamp(Int((envelope.minX - bounds.minX) / cellWidth), columns),
+      clamp(Int((envelope.maxX - bounds.minX) / cellWidth), columns),
+      clamp(Int((envelope.minY - bounds.minY) / cellHeight), rows),
+      clamp(Int((envelope.maxY - bounds.minY) / cellHeight), rows)
+    )
+  }
+
+  /// The indices of the boxes meeting `envelope`, ascending.
+  func query(_ envelope: Envelope) -> [Int] {
+    guard !envelopes.isEmpty, envelope.intersects(bounds) else { return [] }
+    var out = wide.filter { envelopes[$0].intersects(envelope) }
+    let (c0, c1, r0, r1) = range(envelope)
+    let single = c0 == c1 && r0 == r1
+    for r in r0...r1 {
+      for c in c0...c1 {
+        for index in cells[r * columns + c] where envelopes[Int(index)].intersects(envelope) {
+          out.append(Int(index))
+        }
+      }
+    }
+    if single && wide.isEmpty { return out }
+    out.sort()
+    if !single {
+      var unique: [Int] = []
+      unique.reserveCapacity(out.count)
+      for index in out where unique.last != index { unique.append(index) }
+      return unique
+    }
+    return out
+  }
+}
