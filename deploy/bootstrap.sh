@@ -9,6 +9,7 @@ packages=(
   libgeos-dev libproj-dev proj-bin libgdal-dev gdal-bin
   postgresql-15 postgresql-15-postgis-3
   libjs-leaflet
+  chromium
 )
 
 missing=()

@@ -13,7 +13,8 @@ public struct UploadConfiguration: Sendable {
   public var maxBytes: Int64
   /// Where uploads are streamed before their job reads them.
   public var directory: URL
-  /// Writes are refused (403) unless this is set, until API keys exist.
+  /// Writes without an API key are accepted (and audited as anonymous): for a trusted
+  /// network or a demo only.
   public var allowUnauthenticatedWrites: Bool
 
   public init(maxBytes: Int64 = 2 << 30, directory: URL, allowUnauthenticatedWrites: Bool = false) {
@@ -27,6 +28,7 @@ public struct UploadConfiguration: Sendable {
 struct LayersController<Context: RequestContext>: Sendable {
   let database: Database
   let uploads: UploadConfiguration
+  let access: AccessPolicy
 
   func register(on router: Router<Context>) {
     router.get("layers", use: list)
@@ -105,8 +107,9 @@ struct LayersController<Context: RequestContext>: Sendable {
   /// `file` part of a multipart form — refusing more than the limit, and queues an ingest
   /// job: 202 with the job's URL.
   @Sendable func upload(_ request: Request, context: Context) async throws -> Response {
-    try requireWrites()
     let slug = try context.parameters.require("slug")
+    let caller = try await access.require(
+      .technician, divipola: request.uri.queryParameters["divipola"].map(String.init), request: request)
     if let length = request.headers[.contentLength].flatMap(Int64.init), length > uploads.maxBytes {
       throw Problem.tooLarge(uploads.maxBytes)
     }
@@ -156,6 +159,8 @@ struct LayersController<Context: RequestContext>: Sendable {
     let json = String(decoding: try JSONEncoder().encode(params), as: UTF8.self)
     let id = try await JobRepository.enqueue(
       kind: "ingest", paramsJSON: json, client: database.client, logger: logger)
+    await access.audit(
+      caller, action: "layer.upload", target: slug, result: "job \(id), \(receiver.written) bytes")
     var response = JSONResponse.response(
       #"{"job":\#(id),"status":"queued","href":"/jobs/\#(id)","bytes":\#(receiver.written)}"#)
     response.status = .accepted
@@ -164,8 +169,11 @@ struct LayersController<Context: RequestContext>: Sendable {
   }
 
   @Sendable func publish(_ request: Request, context: Context) async throws -> Response {
-    try requireWrites()
     let slug = try context.parameters.require("slug")
+    let scope = try await database.client.withConnection { [logger] in
+      try await LayerRepository.find(slug, on: $0, logger: logger)
+    }
+    let caller = try await access.require(.technician, divipola: scope?.divipola, request: request)
     let wanted = request.uri.queryParameters.get("version").flatMap(Int.init)
     let logger = self.logger
     let number = try await database.client.withTransaction(logger: logger) { connection -> Int in
@@ -180,17 +188,19 @@ struct LayersController<Context: RequestContext>: Sendable {
         layerID: layer.id, versionID: target.id, on: connection, logger: logger)
       return target.number
     }
+    await access.audit(caller, action: "layer.publish", target: slug, result: "version \(number)")
     return JSONResponse.response(#"{"layer":"\#(slug)","published":\#(number)}"#)
   }
 
   @Sendable func rollback(_ request: Request, context: Context) async throws -> Response {
-    try requireWrites()
     let slug = try context.parameters.require("slug")
+    let caller = try await access.require(.admin, request: request)
     let logger = self.logger
     do {
       let (from, to) = try await database.client.withTransaction(logger: logger) { connection in
         try await LayerRepository.rollback(slug: slug, on: connection, logger: logger)
       }
+      await access.audit(caller, action: "layer.rollback", target: slug, result: "v\(from) → v\(to)")
       return JSONResponse.response(#"{"layer":"\#(slug)","from":\#(from),"published":\#(to)}"#)
     } catch let error as PostgresTransactionError {
       if let layerError = error.closureError as? LayerError {
@@ -201,20 +211,6 @@ struct LayersController<Context: RequestContext>: Sendable {
             es: IngestError.layer(layerError).message(.es), en: IngestError.layer(layerError).message(.en)))
       }
       throw error
-    }
-  }
-
-  private func requireWrites() throws {
-    guard uploads.allowUnauthenticatedWrites else {
-      throw Problem(
-        status: .forbidden, slug: "writes-disabled",
-        title: .init(es: "Escritura deshabilitada", en: "Writes disabled"),
-        detail: .init(
-          es:
-            "Las operaciones de escritura requieren claves de API, que aún no están disponibles; inicie el servicio con --allow-unauthenticated-writes para permitirlas en una red de confianza.",
-          en:
-            "Write operations need API keys, which are not available yet; start the service with --allow-unauthenticated-writes to allow them on a trusted network."
-        ))
     }
   }
 

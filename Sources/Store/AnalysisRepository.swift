@@ -351,3 +351,118 @@ public enum AnalysisRepository {
     return nil
   }
 }
+
+// MARK: Reads for the API
+
+/// One row of a parcel's "cruce".
+public struct AffectationRecord: Sendable, Codable, Equatable {
+  public var runID: Int64
+  public var npn: String?
+  public var parcelFID: Int64
+  public var layer: String
+  public var determinant: String?
+  public var typeCode: String
+  public var level: Int?
+  public var literal: String?
+  public var authority: String?
+  public var legalAct: String?
+  public var cutoffDate: String?
+  public var legalBasis: String?
+  public var areaM2: Double
+  public var pctParcel: Double
+  public var pctDeterminant: Double
+  /// GeoJSON of the piece in `srid` (nil when not asked for).
+  public var geometry: String?
+}
+
+/// A parcel's totals in a run.
+public struct ParcelTotals: Sendable, Codable, Equatable {
+  public var runID: Int64
+  public var divipola: String
+  public var npn: String?
+  public var parcelFID: Int64
+  public var areaM2: Double
+  public var restrictedM2: Double
+  public var freeM2: Double
+  public var prevailingLevel: Int?
+  public var slivers: Int
+  public var sliverRule: String
+  /// GeoJSON of the parcel (nil when not asked for).
+  public var geometry: String?
+}
+
+extension AnalysisRepository {
+  /// The newest succeeded run that holds the parcel, its totals and its affectations.
+  public static func parcelReport(
+    npn: String, geometrySRID: Int32?, client: PostgresClient, logger: Logger
+  ) async throws -> (ParcelTotals, [AffectationRecord])? {
+    let srid = geometrySRID ?? 4326
+    let want = geometrySRID != nil
+    let found = try await client.query(
+      """
+      SELECT r.id, r.divipola::text, f.fid, f.version_id, ST_Area(f.geom),
+             coalesce(p.restricted_m2, 0), coalesce(p.free_m2, ST_Area(f.geom)), p.prevailing_level,
+             coalesce(p.slivers_dropped, 0),
+             (r.parameters->'affectation'->>'minArea') || ' m² / ' || (r.parameters->'affectation'->>'minPercent') || ' %',
+             CASE WHEN \(want) THEN ST_AsGeoJSON(ST_Transform(f.geom, \(srid)), 7) END
+      FROM analysis_run r
+      JOIN analysis_input i ON i.run_id = r.id AND i.role = 'cadastral'
+      JOIN feature f ON f.version_id = i.version_id AND f.npn = \(npn)
+      LEFT JOIN parcel_summary p ON p.run_id = r.id AND p.parcel_version_id = f.version_id AND p.parcel_fid = f.fid
+      WHERE r.status = 'succeeded'
+      ORDER BY r.id DESC LIMIT 1
+      """, logger: logger)
+    var totals: ParcelTotals?
+    var versionID: Int64 = 0
+    for try await row in found.decode(
+      (Int64, String, Int64, Int64, Double, Double, Double, Int?, Int, String?, String?).self)
+    {
+      versionID = row.3
+      totals = ParcelTotals(
+        runID: row.0, divipola: row.1, npn: npn, parcelFID: row.2, areaM2: row.4, restrictedM2: row.5,
+        freeM2: row.6, prevailingLevel: row.7, slivers: row.8, sliverRule: row.9 ?? "", geometry: row.10)
+    }
+    guard let totals else { return nil }
+    let rows = try await client.query(
+      """
+      SELECT l.slug, s.name, s.type_code, s.level, s.literal, s.authority, s.legal_act, s.cutoff_date, s.legal_basis,
+             a.area_m2, a.pct_parcel, a.pct_determinant,
+             CASE WHEN \(want) THEN ST_AsGeoJSON(ST_Transform(a.geom, \(srid)), 7) END
+      FROM affectation a JOIN analysis_shape s ON s.run_id = a.run_id AND s.shape_id = a.shape_id
+      JOIN layer l ON l.id = s.layer_id
+      WHERE a.run_id = \(totals.runID) AND a.parcel_version_id = \(versionID) AND a.parcel_fid = \(totals.parcelFID)
+      ORDER BY s.level NULLS LAST, a.area_m2 DESC, s.shape_id
+      """, logger: logger)
+    var out: [AffectationRecord] = []
+    for try await row in rows.decode(
+      (
+        String, String?, String, Int?, String?, String?, String?, String?, String?, Double, Double, Double,
+        String?
+      )
+      .self)
+    {
+      out.append(
+        AffectationRecord(
+          runID: totals.runID, npn: npn, parcelFID: totals.parcelFID, layer: row.0, determinant: row.1,
+          typeCode: row.2, level: row.3, literal: row.4, authority: row.5, legalAct: row.6, cutoffDate: row.7,
+          legalBasis: row.8, areaM2: row.9, pctParcel: row.10, pctDeterminant: row.11, geometry: row.12))
+    }
+    return (totals, out)
+  }
+
+  /// A run's inputs: layer slug, version number, role.
+  public static func inputs(
+    runID: Int64, client: PostgresClient, logger: Logger
+  ) async throws
+    -> [(layer: String, version: Int, role: String)]
+  {
+    let rows = try await client.query(
+      """
+      SELECT l.slug, v.number, i.role FROM analysis_input i JOIN layer_version v ON v.id = i.version_id
+      JOIN layer l ON l.id = v.layer_id WHERE i.run_id = \(runID) ORDER BY i.role, l.slug
+      """, logger: logger)
+    var out: [(String, Int, String)] = []
+    for try await row in rows.decode((String, Int, String).self) { out.append(row) }
+    return out
+  }
+}

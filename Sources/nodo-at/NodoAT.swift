@@ -7,6 +7,6 @@ struct NodoAT: AsyncParsableCommand {
     abstract: "Nodo AT: territorial data node — determinantes, POT and cadastre in PostGIS.",
     subcommands: [
       Serve.self, Migrate.self, DB.self, Info.self, IngestCommand.self, LayersCommand.self,
-      FixturesCommand.self, AnalyzeCommand.self,
+      FixturesCommand.self, AnalyzeCommand.self, KeysCommand.self,
     ])
 }

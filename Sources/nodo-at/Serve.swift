@@ -6,6 +6,8 @@ import Foundation
 import Hummingbird
 import Ingest
 import Logging
+import Metrics
+import Prometheus
 import Store
 
 struct Serve: AsyncParsableCommand {
@@ -15,11 +17,10 @@ struct Serve: AsyncParsableCommand {
   @Option(help: "Address to listen on.") var host = "127.0.0.1"
   @Option(help: "Port to listen on.") var port = 8080
   @Flag(help: "Load the demonstration municipality if it is not loaded yet.") var demo = false
-  @Flag(
-    help:
-      "Accept uploads, publish and rollback without an API key (trusted networks only, until API keys exist)."
-  )
+  @Flag(help: "Accept writes without an API key, audited as anonymous (trusted networks and demos only).")
   var allowUnauthenticatedWrites = false
+  @Flag(help: "Reads need an API key too (also NODO_REQUIRE_KEY_FOR_READS=true).")
+  var requireKeyForReads = false
   @Option(help: "Largest upload accepted, in bytes.") var maxUploadBytes: Int64 = 2 << 30
   @OptionGroup var language: LanguageOption
 
@@ -44,9 +45,17 @@ struct Serve: AsyncParsableCommand {
       let runner = JobRunner(
         database: database, catalog: catalog, handlers: [AnalysisEngine.jobKind: engine.jobHandler()],
         logger: logger)
+      // Request counts and latency histograms per route, for /metrics.
+      let registry = PrometheusCollectorRegistry()
+      MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
       let app = buildApplication(
         configuration: ServerConfiguration(host: host, port: port), readiness: readiness, database: database,
-        uploads: uploads, services: [database.client, JobRunnerService(runner: runner)], logger: logger)
+        options: APIOptions(
+          uploads: uploads,
+          requireKeyForReads: requireKeyForReads
+            || ProcessInfo.processInfo.environment["NODO_REQUIRE_KEY_FOR_READS"] == "true",
+          catalog: catalog, matrix: matrix),
+        metrics: registry, services: [database.client, JobRunnerService(runner: runner)], logger: logger)
       try await Database.withDatabase(url, logger: logger) { setup in
         let applied = try await migrator.migrate(setup.client, logger: logger)
         if !applied.isEmpty {
@@ -59,8 +68,10 @@ struct Serve: AsyncParsableCommand {
         try await DemoData.load(url: url, language: lang, logger: logger)
       }
       note(lang.pick("Nodo AT escuchando en ", "Nodo AT listening on ") + "http://\(host):\(port)/")
+      note("  http://\(host):\(port)/collections  http://\(host):\(port)/viewer  http://\(host):\(port)/api")
       note("  http://\(host):\(port)/health  http://\(host):\(port)/ready  http://\(host):\(port)/layers")
       if demo {
+        note("  http://\(host):\(port)/municipalities/25999/summary")
         note("  http://\(host):\(port)/layers/demo-predios/versions/1/report")
       }
       try await app.runService()

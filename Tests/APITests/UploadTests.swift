@@ -55,7 +55,8 @@ struct UploadTests {
       let runner = JobRunner(database: database, catalog: try DeterminantCatalog.bundled(), logger: logger)
       let loop = Task { await runner.runLoop() }
       defer { loop.cancel() }
-      let app = Application(router: buildRouter(readiness: Ready(), database: database, uploads: uploads))
+      let app = Application(
+        router: buildRouter(readiness: Ready(), database: database, options: try .testing(uploads)))
       try await app.test(.router) { client in
         let jobURL = try await client.execute(
           uri: "/layers/ramsar/versions?kind=determinant&type=2&publish=true&filename=ramsar.zip",
@@ -118,7 +119,8 @@ struct UploadTests {
       let runner = JobRunner(database: database, catalog: try DeterminantCatalog.bundled(), logger: logger)
       let loop = Task { await runner.runLoop() }
       defer { loop.cancel() }
-      let app = Application(router: buildRouter(readiness: Ready(), database: database, uploads: uploads))
+      let app = Application(
+        router: buildRouter(readiness: Ready(), database: database, options: try .testing(uploads)))
       try await app.test(.router) { client in
         let job = try await client.execute(
           uri: "/layers/humedales/versions", method: .post,
@@ -140,26 +142,36 @@ struct UploadTests {
     }
   }
 
-  @Test("writes are refused with 403 unless enabled")
+  @Test("writes without a key are refused with 401 unless enabled")
   func writesDisabled() async throws {
     let url = try await TestDatabase.shared.migratedDatabase("nowrites")
     let logger = Logger(label: "upload-test")
     let uploads = UploadConfiguration(
       directory: FileManager.default.temporaryDirectory.appendingPathComponent("nodo-x"))
     try await Database.withDatabase(url, logger: logger) { database in
-      let app = Application(router: buildRouter(readiness: Ready(), database: database, uploads: uploads))
+      let app = Application(
+        router: buildRouter(readiness: Ready(), database: database, options: try .testing(uploads)))
       try await app.test(.router) { client in
         try await client.execute(
           uri: "/layers/x/versions?kind=determinant&type=2", method: .post, headers: [.acceptLanguage: "en"],
           body: ByteBuffer(string: "x")
         ) { response in
-          #expect(response.status == .forbidden)
-          #expect(String(buffer: response.body).contains("--allow-unauthenticated-writes"))
+          #expect(response.status == .unauthorized)
+          #expect(String(buffer: response.body).contains("nodo-at keys create"))
         }
         try await client.execute(uri: "/layers/x/rollback", method: .post) { response in
-          #expect(response.status == .forbidden)
+          #expect(response.status == .unauthorized)
         }
       }
     }
+  }
+}
+
+extension APIOptions {
+  /// The bundled catalogue and matrix with `uploads`.
+  static func testing(_ uploads: UploadConfiguration, requireKeyForReads: Bool = false) throws -> APIOptions {
+    APIOptions(
+      uploads: uploads, requireKeyForReads: requireKeyForReads, catalog: try DeterminantCatalog.bundled(),
+      matrix: try CompatibilityMatrix.bundled())
   }
 }

@@ -1,0 +1,482 @@
+import Catalog
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import PostgresNIO
+import Store
+
+/// The CRSs every collection offers (OGC API – Features Part 2).
+enum OutputCRS: CaseIterable {
+  case crs84, epsg4326, epsg9377
+
+  var uri: String {
+    switch self {
+    case .crs84: "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+    case .epsg4326: "http://www.opengis.net/def/crs/EPSG/0/4326"
+    case .epsg9377: "http://www.opengis.net/def/crs/EPSG/0/9377"
+    }
+  }
+
+  var srid: Int32 { self == .epsg9377 ? 9377 : 4326 }
+  /// EPSG:4326 is latitude/longitude and EPSG:9377 northing/easting; CRS84 is x/y.
+  var yx: Bool { self != .crs84 }
+
+  init?(uri: String) {
+    let trimmed = uri.trimmingCharacters(in: CharacterSet(charactersIn: "<> "))
+    guard let found = Self.allCases.first(where: { $0.uri == trimmed }) else { return nil }
+    self = found
+  }
+}
+
+/// OGC API – Features Part 1 (core, GeoJSON, HTML, OpenAPI 3.0) and Part 2 (CRS by
+/// reference): landing page, conformance, collections, items with keyset paging.
+struct FeaturesController<Context: RequestContext>: Sendable {
+  let database: Database
+  private var logger: Logger { database.logger }
+
+  static var conformance: [String] {
+    [
+      "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+      "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+      "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+      "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+      "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    ]
+  }
+
+  static var defaultLimit: Int { FeaturesControllerLimits.default }
+  static var maxLimit: Int { FeaturesControllerLimits.max }
+
+  func register(on router: Router<Context>) {
+    router.get("/", use: landing)
+    router.get("conformance", use: conformance)
+    router.get("collections", use: collections)
+    router.get("collections/:id", use: collection)
+    router.get("collections/:id/items", use: items)
+    router.get("collections/:id/items/:fid", use: item)
+    router.get("api", use: api)
+  }
+
+  @Sendable func api(_ request: Request, context: Context) async throws -> Response {
+    try Self.allow(request, [])
+    return try OpenAPIDocument.response(for: request)
+  }
+
+  // MARK: Resources
+
+  @Sendable func landing(_ request: Request, context: Context) async throws -> Response {
+    let base = Self.base(request)
+    let language = Language(acceptLanguage: request.headers[.acceptLanguage])
+    try Self.allow(request, [])
+    let body: [String: Any] = [
+      "title": "Nodo AT",
+      "description": language.pick(
+        "Nodo de datos territoriales: catastro, POT y determinantes de ordenamiento territorial (Ley 2294 de 2023, art. 32) en EPSG:9377.",
+        "Territorial data node: cadastre, POT and determinantes de ordenamiento territorial (Ley 2294 de 2023, art. 32) in EPSG:9377."
+      ),
+      "links": [
+        Self.link(base + "/", "self", "application/json", language.pick("Esta página", "This page")),
+        Self.link(
+          base + "/?f=html", "alternate", "text/html",
+          language.pick("Esta página en HTML", "This page as HTML")),
+        Self.link(
+          base + "/api", "service-desc", "application/vnd.oai.openapi+json;version=3.0",
+          language.pick("Definición OpenAPI", "OpenAPI definition")),
+        Self.link(
+          base + "/conformance", "conformance", "application/json",
+          language.pick("Conformidad", "Conformance")),
+        Self.link(
+          base + "/collections", "data", "application/json", language.pick("Colecciones", "Collections")),
+        Self.link(base + "/viewer", "alternate", "text/html", language.pick("Visor", "Viewer")),
+      ],
+    ]
+    return try Self.respond(request, body, title: "Nodo AT")
+  }
+
+  @Sendable func conformance(_ request: Request, context: Context) async throws -> Response {
+    try Self.allow(request, [])
+    return try Self.respond(request, ["conformsTo": Self.conformance], title: "Conformance")
+  }
+
+  @Sendable func collections(_ request: Request, context: Context) async throws -> Response {
+    try Self.allow(request, [])
+    let base = Self.base(request)
+    let language = Language(acceptLanguage: request.headers[.acceptLanguage])
+    let all = try await FeatureQueries.collections(client: database.client, logger: logger)
+    let body: [String: Any] = [
+      "links": [
+        Self.link(base + "/collections", "self", "application/json", nil),
+        Self.link(base + "/collections?f=html", "alternate", "text/html", nil),
+      ],
+      "collections": all.map { Self.describe($0, base: base, language: language) },
+      "crs": OutputCRS.allCases.map(\.uri),
+    ]
+    return try Self.respond(request, body, title: language.pick("Colecciones", "Collections"))
+  }
+
+  @Sendable func collection(_ request: Request, context: Context) async throws -> Response {
+    try Self.allow(request, [])
+    let info = try await find(context)
+    let language = Language(acceptLanguage: request.headers[.acceptLanguage])
+    return try Self.respond(
+      request, Self.describe(info, base: Self.base(request), language: language), title: info.id)
+  }
+
+  @Sendable func items(_ request: Request, context: Context) async throws -> Response {
+    try Self.allow(
+      request,
+      ["limit", "bbox", "bbox-crs", "crs", "properties", "datetime", "cursor", "filter", "filter-lang"])
+    let info = try await find(context)
+    let parsed = try await parse(request, info: info)
+    let base = Self.base(request)
+    let rows = try await FeatureQueries.items(
+      parsed.source, parsed.query, client: database.client, logger: logger)
+    let limit = parsed.query.limit
+    let selfURL = base + "/collections/\(info.id)/items" + Self.queryString(request, replacing: [:])
+    if Self.wantsHTML(request) {
+      var features: [String] = []
+      for try await (_, json) in rows.decode((Int64, String).self) where features.count < limit {
+        features.append(json)
+      }
+      return HTMLPage.items(
+        title: info.id, features: features, language: .init(acceptLanguage: request.headers[.acceptLanguage]))
+    }
+    var headers = HTTPFields()
+    headers[.contentType] = "application/geo+json"
+    headers[HTTPField.Name("Content-Crs")!] = "<\(parsed.crs.uri)>"
+    let revisionKey = parsed.revision
+    let collectionURL = base + "/collections/\(info.id)"
+    let body = ResponseBody { writer in
+      var buffer = ByteBuffer(string: "{\"type\":\"FeatureCollection\",\"features\":[")
+      var count = 0
+      var lastID: Int64?
+      var more = false
+      for try await (id, json) in rows.decode((Int64, String).self) {
+        if count == limit {
+          more = true
+          break
+        }
+        if count > 0 { buffer.writeString(",") }
+        buffer.writeString(json)
+        count += 1
+        lastID = id
+        if buffer.readableBytes > 64 * 1024 {
+          try await writer.write(buffer)
+          buffer.clear()
+        }
+      }
+      var links: [[String: Any]] = [
+        Self.link(selfURL, "self", "application/geo+json", nil),
+        Self.link(collectionURL, "collection", "application/json", nil),
+      ]
+      if more, let lastID {
+        links.append(
+          Self.link(
+            base + "/collections/\(info.id)/items"
+              + Self.queryString(request, replacing: ["cursor": "\(revisionKey).\(lastID)"]),
+            "next", "application/geo+json", nil))
+      }
+      let tail: [String: Any] = [
+        "numberReturned": count, "timeStamp": ISO8601DateFormatter().string(from: Date()), "links": links,
+      ]
+      let tailData = try JSONSerialization.data(
+        withJSONObject: tail, options: [.sortedKeys, .withoutEscapingSlashes])
+      buffer.writeString("],")
+      buffer.writeBytes(tailData.dropFirst())
+      try await writer.write(buffer)
+      try await writer.finish(nil)
+    }
+    return Response(status: .ok, headers: headers, body: body)
+  }
+
+  @Sendable func item(_ request: Request, context: Context) async throws -> Response {
+    try Self.allow(request, ["crs", "properties"])
+    let info = try await find(context)
+    guard let fid = context.parameters.get("fid", as: Int64.self) else {
+      throw Problem.featureNotFound(info.id, context.parameters.get("fid") ?? "")
+    }
+    var parsed = try await parse(request, info: info)
+    parsed.query.id = fid
+    parsed.query.limit = 1
+    let rows = try await FeatureQueries.items(
+      parsed.source, parsed.query, client: database.client, logger: logger)
+    var found: String?
+    for try await (_, json) in rows.decode((Int64, String).self) where found == nil { found = json }
+    guard let json = found else { throw Problem.featureNotFound(info.id, String(fid)) }
+    if Self.wantsHTML(request) {
+      return HTMLPage.items(
+        title: "\(info.id) / \(fid)", features: [json],
+        language: .init(acceptLanguage: request.headers[.acceptLanguage]))
+    }
+    let base = Self.base(request)
+    let links = [
+      Self.link(base + "/collections/\(info.id)/items/\(fid)", "self", "application/geo+json", nil),
+      Self.link(base + "/collections/\(info.id)", "collection", "application/json", nil),
+    ]
+    let linksJSON = String(
+      decoding: try JSONSerialization.data(
+        withJSONObject: links, options: [.sortedKeys, .withoutEscapingSlashes]),
+      as: UTF8.self)
+    var headers = HTTPFields()
+    headers[.contentType] = "application/geo+json"
+    headers[HTTPField.Name("Content-Crs")!] = "<\(parsed.crs.uri)>"
+    let text = String(json.dropLast()) + ",\"links\":" + linksJSON + "}"
+    return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+  }
+
+  // MARK: Parsing
+
+  struct Parsed {
+    var source: CollectionSource
+    var query: ItemsQuery
+    var crs: OutputCRS
+    /// What a cursor pins: the layer version or the analysis run.
+    var revision: Int64
+  }
+
+  func find(_ context: Context) async throws -> CollectionInfo {
+    let id = try context.parameters.require("id")
+    guard let info = try await FeatureQueries.collection(id: id, client: database.client, logger: logger)
+    else {
+      throw Problem.collectionNotFound(id)
+    }
+    return info
+  }
+
+  func parse(_ request: Request, info: CollectionInfo) async throws -> Parsed {
+    let query = request.uri.queryParameters
+    var limit = Self.defaultLimit
+    if let text = query["limit"].map(String.init) {
+      guard let value = Int(text), value >= 1 else {
+        throw Problem.badParameter(
+          "limit", es: "debe ser un entero mayor que 0", en: "must be an integer above 0")
+      }
+      limit = min(value, Self.maxLimit)
+    }
+    var crs = OutputCRS.crs84
+    if let text = query["crs"].map(String.init) {
+      guard let value = OutputCRS(uri: text) else {
+        throw Problem.badParameter(
+          "crs",
+          es: "no es uno de los SRC ofrecidos: \(OutputCRS.allCases.map(\.uri).joined(separator: ", "))",
+          en: "is not one of the offered CRSs: \(OutputCRS.allCases.map(\.uri).joined(separator: ", "))")
+      }
+      crs = value
+    }
+    var items = ItemsQuery(limit: limit, outputSRID: crs.srid, flipAxes: crs.yx)
+    if let text = query["bbox"].map(String.init) {
+      let numbers = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+      guard numbers.count == 4 || numbers.count == 6, numbers.allSatisfy({ $0 != nil && $0!.isFinite }) else {
+        throw Problem.badParameter(
+          "bbox", es: "necesita 4 (o 6) números separados por comas",
+          en: "needs 4 (or 6) comma-separated numbers")
+      }
+      let values = numbers.map { $0! }
+      var box = values.count == 4 ? values : [values[0], values[1], values[3], values[4]]
+      var bboxCRS = OutputCRS.crs84
+      if let text = query["bbox-crs"].map(String.init) {
+        guard let value = OutputCRS(uri: text) else {
+          throw Problem.badParameter("bbox-crs", es: "no es un SRC ofrecido", en: "is not an offered CRS")
+        }
+        bboxCRS = value
+      }
+      if bboxCRS.yx { box = [box[1], box[0], box[3], box[2]] }
+      guard box[0] <= box[2], box[1] <= box[3] else {
+        throw Problem.badParameter(
+          "bbox", es: "el mínimo debe ser menor que el máximo en cada eje",
+          en: "the minimum must not exceed the maximum on each axis")
+      }
+      items.bbox = box
+      items.bboxSRID = bboxCRS.srid
+    } else if query["bbox-crs"] != nil {
+      throw Problem.badParameter(
+        "bbox-crs", es: "solo tiene sentido con bbox", en: "only makes sense with bbox")
+    }
+    if let text = query["properties"].map(String.init) {
+      items.properties = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+    if let text = query["filter"].map(String.init) {
+      if let lang = query["filter-lang"], lang != "cql2-text" {
+        throw Problem.badParameter(
+          "filter-lang", es: "solo se admite cql2-text", en: "only cql2-text is supported")
+      }
+      do {
+        items.filter = try CQL2.parse(text)
+      } catch let error as CQL2.ParseError {
+        throw Problem.badParameter("filter", es: error.message(.es), en: error.message(.en))
+      }
+    }
+    var source = info.source
+    var revision = info.revision
+    if let text = query["cursor"].map(String.init) {
+      let parts = text.split(separator: ".")
+      guard parts.count == 2, let pinned = Int64(parts[0]), let after = Int64(parts[1]) else {
+        throw Problem.badParameter(
+          "cursor", es: "no es un cursor de esta API", en: "is not a cursor of this API")
+      }
+      items.after = after
+      var current = info.revision
+      if case .layer(let version) = info.source { current = version }
+      if case .layer = info.source, pinned != current {
+        // The page before came from another version: keep reading it (old versions stay).
+        guard
+          try await FeatureQueries.versionBelongs(
+            versionID: pinned, slug: info.id, client: database.client, logger: logger)
+        else {
+          throw Problem.badParameter(
+            "cursor", es: "no corresponde a esta colección", en: "does not belong to this collection")
+        }
+        source = .layer(versionID: pinned)
+      } else if pinned != current {
+        switch info.source {
+        case .faces: source = .faces(runID: pinned)
+        case .conflicts: source = .conflicts(runID: pinned)
+        case .affectations: source = .affectations(runID: pinned)
+        case .layer: break
+        }
+      }
+      revision = pinned
+    }
+    if case .layer = info.source, case .layer(let version) = source { revision = version }
+    return Parsed(source: source, query: items, crs: crs, revision: revision)
+  }
+
+  // MARK: Helpers
+
+  /// Refuses query parameters the resource does not know (400), `f` always allowed.
+  static func allow(_ request: Request, _ known: Set<String>) throws {
+    for (name, _) in request.uri.queryParameters {
+      let key = String(name)
+      if key == "f" {
+        continue
+      }
+      if !known.contains(key) {
+        throw Problem.badParameter(
+          key, es: "parámetro desconocido (admitidos: \(known.sorted().joined(separator: ", ")))",
+          en: "unknown parameter (accepted: \(known.sorted().joined(separator: ", ")))")
+      }
+    }
+    if let f = request.uri.queryParameters["f"], !["json", "html", "geojson"].contains(String(f)) {
+      throw Problem.badParameter("f", es: "debe ser json o html", en: "must be json or html")
+    }
+  }
+
+  static func wantsHTML(_ request: Request) -> Bool {
+    if let f = request.uri.queryParameters["f"] { return f == "html" }
+    guard let accept = request.headers[.accept] else { return false }
+    let html = accept.range(of: "text/html")
+    let json = accept.range(of: "json")
+    if let html, let json { return html.lowerBound < json.lowerBound }
+    return html != nil
+  }
+
+  static func base(_ request: Request) -> String {
+    let host = request.head.authority ?? "localhost"
+    let scheme = request.headers[HTTPField.Name("X-Forwarded-Proto")!] ?? "http"
+    return "\(scheme)://\(host)"
+  }
+
+  static func queryString(_ request: Request, replacing: [String: String]) -> String {
+    var pairs: [(String, String)] = []
+    for (name, value) in request.uri.queryParameters where replacing[String(name)] == nil {
+      pairs.append((String(name), String(value)))
+    }
+    for (name, value) in replacing.sorted(by: { $0.key < $1.key }) { pairs.append((name, value)) }
+    guard !pairs.isEmpty else { return "" }
+    var allowed = CharacterSet.urlQueryAllowed
+    allowed.remove(charactersIn: "&=+:/,?<>#")
+    return "?"
+      + pairs.map {
+        "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0.1)"
+      }.joined(separator: "&")
+  }
+
+  static func link(_ href: String, _ rel: String, _ type: String, _ title: String?) -> [String: Any] {
+    var link: [String: Any] = ["href": href, "rel": rel, "type": type]
+    if let title { link["title"] = title }
+    return link
+  }
+
+  static func describe(_ info: CollectionInfo, base: String, language: Language) -> [String: Any] {
+    let url = base + "/collections/\(info.id)"
+    var title = info.title ?? info.id
+    var description: String
+    switch info.kind {
+    case "faces":
+      title = language.pick(
+        "Caras de confluencia de \(info.divipola ?? "")", "Confluence faces of \(info.divipola ?? "")")
+      description = language.pick(
+        "Partición de los determinantes del último análisis, con la prevalencia del art. 32.",
+        "Partition of the determinants of the latest analysis, with art. 32 prevalence.")
+    case "conflicts":
+      title = language.pick(
+        "Conflictos POT de \(info.divipola ?? "")", "POT conflicts of \(info.divipola ?? "")")
+      description = language.pick(
+        "Donde el POT permite lo que un determinante prevaleciente prohíbe o condiciona.",
+        "Where the POT allows what a prevailing determinant forbids or conditions.")
+    case "affectations":
+      title = language.pick(
+        "Afectaciones prediales de \(info.divipola ?? "")", "Parcel affectations of \(info.divipola ?? "")")
+      description = language.pick(
+        "Cada determinante sobre cada predio (el cruce).", "Each determinant over each parcel (the cruce).")
+    default:
+      description = language.pick(
+        "Capa publicada, versión \(info.revision)", "Published layer, version \(info.revision)")
+      if let type = info.determinantType { description += " · " + language.pick("tipo ", "type ") + type }
+    }
+    var object: [String: Any] = [
+      "id": info.id, "title": title, "description": description, "itemType": "feature", "kind": info.kind,
+      "crs": OutputCRS.allCases.map(\.uri), "storageCrs": OutputCRS.epsg9377.uri,
+      "links": [
+        link(url, "self", "application/json", nil),
+        link(url + "?f=html", "alternate", "text/html", nil),
+        link(url + "/items", "items", "application/geo+json", title),
+        link(url + "/items?f=html", "items", "text/html", title),
+      ],
+    ]
+    if let divipola = info.divipola { object["divipola"] = divipola }
+    if let extent = info.extent {
+      object["extent"] = ["spatial": ["bbox": [extent], "crs": OutputCRS.crs84.uri]]
+    }
+    return object
+  }
+
+  static func respond(_ request: Request, _ body: [String: Any], title: String) throws -> Response {
+    if wantsHTML(request) {
+      return HTMLPage.resource(
+        title: title, body: body, language: .init(acceptLanguage: request.headers[.acceptLanguage]))
+    }
+    let data = try JSONSerialization.data(
+      withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes])
+    return JSONResponse.response(data)
+  }
+}
+
+extension Problem {
+  static func collectionNotFound(_ id: String) -> Problem {
+    Problem(
+      status: .notFound, slug: "collection-not-found",
+      title: .init(es: "Colección no encontrada", en: "Collection not found"),
+      detail: .init(
+        es: "No hay una colección «\(id)»: vea /collections.",
+        en: "There is no collection \"\(id)\": see /collections."))
+  }
+
+  static func featureNotFound(_ collection: String, _ id: String) -> Problem {
+    Problem(
+      status: .notFound, slug: "feature-not-found",
+      title: .init(es: "Entidad no encontrada", en: "Feature not found"),
+      detail: .init(
+        es: "La colección «\(collection)» no tiene la entidad «\(id)».",
+        en: "Collection \"\(collection)\" has no feature \"\(id)\"."))
+  }
+
+  static func badParameter(_ name: String, es: String, en: String) -> Problem {
+    Problem(
+      status: .badRequest, slug: "invalid-parameter",
+      title: .init(es: "Parámetro inválido", en: "Invalid parameter"),
+      detail: .init(es: "«\(name)»: \(es).", en: "\"\(name)\": \(en)."), extensions: ["parameter": name])
+  }
+}

@@ -1,0 +1,325 @@
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// Where a collection's features come from.
+public enum CollectionSource: Sendable, Equatable {
+  /// A layer's version (the published one when listed; an older one when a cursor pins it).
+  case layer(versionID: Int64)
+  case faces(runID: Int64)
+  case conflicts(runID: Int64)
+  case affectations(runID: Int64)
+}
+
+/// A collection of the OGC API.
+public struct CollectionInfo: Sendable, Equatable {
+  public var id: String
+  /// `cadastral`, `pot`, `determinant`, `condicionante`, `boundary`, or `faces`, `conflicts`,
+  /// `affectations` for analysis results.
+  public var kind: String
+  public var title: String?
+  public var divipola: String?
+  public var determinantType: String?
+  public var geometryFamily: String?
+  public var source: CollectionSource
+  /// Version number (layers) or run id (analysis results).
+  public var revision: Int64
+  /// In CRS84: min lon, min lat, max lon, max lat.
+  public var extent: [Double]?
+}
+
+/// The filters of an items request, already checked.
+public struct ItemsQuery: Sendable {
+  public var limit: Int
+  /// Keyset cursor: features with a larger id.
+  public var after: Int64?
+  /// One feature by id (items/{id}).
+  public var id: Int64?
+  /// In `bboxSRID`, x/y order (lon/lat for 4326).
+  public var bbox: [Double]?
+  public var bboxSRID: Int32
+  /// 4326 or 9377.
+  public var outputSRID: Int32
+  /// Axis order of the output CRS is y/x (EPSG:4326 lat/lon, EPSG:9377 northing/easting).
+  public var flipAxes: Bool
+  /// Only these properties.
+  public var properties: [String]?
+  /// A boolean SQL expression over `t.props` (jsonb) and `t.geom`, with its binds from `$n`
+  /// numbered after the query's own.
+  public var filter: SQLFilter?
+
+  public init(
+    limit: Int, after: Int64? = nil, id: Int64? = nil, bbox: [Double]? = nil, bboxSRID: Int32 = 4326,
+    outputSRID: Int32 = 4326, flipAxes: Bool = false, properties: [String]? = nil, filter: SQLFilter? = nil
+  ) {
+    self.limit = limit
+    self.after = after
+    self.id = id
+    self.bbox = bbox
+    self.bboxSRID = bboxSRID
+    self.outputSRID = outputSRID
+    self.flipAxes = flipAxes
+    self.properties = properties
+    self.filter = filter
+  }
+}
+
+/// A SQL boolean expression with placeholders `{0}`, `{1}`… for its values.
+public struct SQLFilter: Sendable, Equatable {
+  public var sql: String
+  public var values: [FilterValue]
+  public init(sql: String, values: [FilterValue]) {
+    self.sql = sql
+    self.values = values
+  }
+}
+
+public enum FilterValue: Sendable, Equatable {
+  case text(String)
+  case number(Double)
+  case texts([String])
+  case numbers([Double])
+}
+
+/// One feature of a page: its id and its GeoJSON text.
+public struct FeatureText: Sendable {
+  public var id: Int64
+  public var json: String
+}
+
+/// Every statement of the features API.
+public enum FeatureQueries {
+  /// Published layers, then the latest analysis results of each municipality.
+  public static func collections(client: PostgresClient, logger: Logger) async throws -> [CollectionInfo] {
+    var out: [CollectionInfo] = []
+    let layers = try await client.query(
+      """
+      SELECT l.slug, l.kind::text, l.title, l.divipola::text, l.determinant_type, v.geometry_family, v.id, v.number,
+             ST_XMin(e.g), ST_YMin(e.g), ST_XMax(e.g), ST_YMax(e.g)
+      FROM layer l JOIN layer_version v ON v.layer_id = l.id AND v.status = 'published'
+      LEFT JOIN LATERAL (SELECT ST_Transform(v.extent, 4326) AS g) e ON true
+      ORDER BY l.slug
+      """, logger: logger)
+    for try await row in layers.decode(
+      (String, String, String?, String?, String?, String?, Int64, Int, Double?, Double?, Double?, Double?)
+        .self)
+    {
+      out.append(
+        CollectionInfo(
+          id: row.0, kind: row.1, title: row.2, divipola: row.3, determinantType: row.4,
+          geometryFamily: row.5,
+          source: .layer(versionID: row.6), revision: Int64(row.7),
+          extent: extent(row.8, row.9, row.10, row.11)))
+    }
+    let runs = try await client.query(
+      """
+      SELECT id, divipola::text, ST_XMin(e.g), ST_YMin(e.g), ST_XMax(e.g), ST_YMax(e.g)
+      FROM (SELECT DISTINCT ON (divipola) id, divipola, scope FROM analysis_run
+            WHERE status = 'succeeded' ORDER BY divipola, id DESC) r
+      LEFT JOIN LATERAL (SELECT ST_Transform(ST_Envelope(r.scope), 4326) AS g) e ON true
+      ORDER BY divipola
+      """, logger: logger)
+    for try await (id, divipola, a, b, c, d) in runs.decode(
+      (Int64, String, Double?, Double?, Double?, Double?).self)
+    {
+      let box = extent(a, b, c, d)
+      out.append(
+        CollectionInfo(
+          id: "analysis-\(divipola)-faces", kind: "faces", title: nil, divipola: divipola,
+          determinantType: nil,
+          geometryFamily: "polygon", source: .faces(runID: id), revision: id, extent: box))
+      out.append(
+        CollectionInfo(
+          id: "analysis-\(divipola)-conflicts", kind: "conflicts", title: nil, divipola: divipola,
+          determinantType: nil, geometryFamily: "polygon", source: .conflicts(runID: id), revision: id,
+          extent: box))
+      out.append(
+        CollectionInfo(
+          id: "analysis-\(divipola)-affectations", kind: "affectations", title: nil, divipola: divipola,
+          determinantType: nil, geometryFamily: "polygon", source: .affectations(runID: id), revision: id,
+          extent: box))
+    }
+    return out
+  }
+
+  /// One collection by id, without listing the others (the hot path of every items request).
+  public static func collection(
+    id: String, client: PostgresClient, logger: Logger
+  ) async throws -> CollectionInfo? {
+    let parts = id.split(separator: "-")
+    if parts.count == 3, parts[0] == "analysis", parts[1].count == 5, parts[1].allSatisfy(\.isNumber),
+      ["faces", "conflicts", "affectations"].contains(parts[2])
+    {
+      let divipola = String(parts[1])
+      let rows = try await client.query(
+        """
+        SELECT id, ST_XMin(e.g), ST_YMin(e.g), ST_XMax(e.g), ST_YMax(e.g)
+        FROM (SELECT id, scope FROM analysis_run WHERE status = 'succeeded' AND divipola = \(divipola)
+              ORDER BY id DESC LIMIT 1) r
+        LEFT JOIN LATERAL (SELECT ST_Transform(ST_Envelope(r.scope), 4326) AS g) e ON true
+        """, logger: logger)
+      for try await (run, a, b, c, d) in rows.decode((Int64, Double?, Double?, Double?, Double?).self) {
+        let kind = String(parts[2])
+        let source: CollectionSource =
+          kind == "faces"
+          ? .faces(runID: run) : kind == "conflicts" ? .conflicts(runID: run) : .affectations(runID: run)
+        return CollectionInfo(
+          id: id, kind: kind, title: nil, divipola: divipola, determinantType: nil, geometryFamily: "polygon",
+          source: source, revision: run, extent: extent(a, b, c, d))
+      }
+      return nil
+    }
+    let rows = try await client.query(
+      """
+      SELECT l.slug, l.kind::text, l.title, l.divipola::text, l.determinant_type, v.geometry_family, v.id, v.number,
+             ST_XMin(e.g), ST_YMin(e.g), ST_XMax(e.g), ST_YMax(e.g)
+      FROM layer l JOIN layer_version v ON v.layer_id = l.id AND v.status = 'published'
+      LEFT JOIN LATERAL (SELECT ST_Transform(v.extent, 4326) AS g) e ON true
+      WHERE l.slug = \(id)
+      """, logger: logger)
+    for try await row in rows.decode(
+      (String, String, String?, String?, String?, String?, Int64, Int, Double?, Double?, Double?, Double?)
+        .self)
+    {
+      return CollectionInfo(
+        id: row.0, kind: row.1, title: row.2, divipola: row.3, determinantType: row.4, geometryFamily: row.5,
+        source: .layer(versionID: row.6), revision: Int64(row.7), extent: extent(row.8, row.9, row.10, row.11)
+      )
+    }
+    return nil
+  }
+
+  static func extent(_ a: Double?, _ b: Double?, _ c: Double?, _ d: Double?) -> [Double]? {
+    guard let a, let b, let c, let d else { return nil }
+    return [a, b, c, d]
+  }
+
+  /// Whether a version belongs to the layer (a cursor may pin an older version).
+  public static func versionBelongs(
+    versionID: Int64, slug: String, client: PostgresClient, logger: Logger
+  ) async throws -> Bool {
+    let rows = try await client.query(
+      """
+      SELECT 1 FROM layer_version v JOIN layer l ON l.id = v.layer_id
+      WHERE v.id = \(versionID) AND l.slug = \(slug)
+      """, logger: logger)
+    for try await _ in rows { return true }
+    return false
+  }
+
+  /// The subquery `t (id, geom, props)` of a source.
+  static func sourceSQL(_ source: CollectionSource) -> String {
+    switch source {
+    case .layer(let version):
+      return """
+        SELECT f.fid AS id, f.geom,
+               f.attributes || jsonb_strip_nulls(jsonb_build_object('npn', f.npn, 'divipola', f.divipola)) AS props
+        FROM feature f WHERE f.version_id = \(version)
+        """
+    case .faces(let run):
+      return """
+        SELECT c.face_id::bigint AS id, c.geom, jsonb_build_object(
+          'resolution', c.resolution, 'prevailing_level', c.prevailing_level,
+          'prevailing_literal', c.prevailing_literal, 'concertacion_etnica', c.concertacion_etnica,
+          'sliver', c.sliver, 'determinant_count', cardinality(c.members), 'ranked_count', c.ranked_count,
+          'area_m2', c.area_m2, 'fundamento', c.fundamento,
+          'determinants', (SELECT jsonb_agg(jsonb_build_object('layer', l.slug, 'fid', s.fid, 'type', s.type_code,
+                             'level', s.level, 'literal', s.literal, 'name', s.name, 'authority', s.authority)
+                             ORDER BY s.shape_id)
+                           FROM analysis_shape s JOIN layer l ON l.id = s.layer_id
+                           WHERE s.run_id = c.run_id AND s.shape_id = ANY(c.members))) AS props
+        FROM confluence_face c WHERE c.run_id = \(run)
+        """
+    case .conflicts(let run):
+      return """
+        SELECT c.conflict_id::bigint AS id, c.geom, jsonb_build_object(
+          'unidad', c.unidad, 'clase', c.clase, 'categoria', c.categoria, 'quality', c.quality,
+          'level', c.level, 'reason', c.reason, 'fundamento', c.fundamento, 'area_m2', c.area_m2,
+          'face_id', c.face_id, 'pot_fid', c.pot_fid,
+          'determinants', (SELECT jsonb_agg(jsonb_build_object('layer', l.slug, 'fid', s.fid, 'type', s.type_code,
+                             'level', s.level, 'name', s.name) ORDER BY s.shape_id)
+                           FROM analysis_shape s JOIN layer l ON l.id = s.layer_id
+                           WHERE s.run_id = c.run_id AND s.shape_id = ANY(c.shapes))) AS props
+        FROM pot_conflict c WHERE c.run_id = \(run)
+        """
+    case .affectations(let run):
+      return """
+        SELECT a.parcel_fid * 1000000 + a.shape_id AS id, a.geom, jsonb_build_object(
+          'npn', a.npn, 'parcel_fid', a.parcel_fid, 'layer', l.slug, 'determinant', s.name, 'type', s.type_code,
+          'level', s.level, 'literal', s.literal, 'authority', s.authority, 'legal_act', s.legal_act,
+          'cutoff_date', s.cutoff_date, 'legal_basis', s.legal_basis, 'area_m2', a.area_m2,
+          'area_ha', a.area_m2 / 10000, 'pct_parcel', a.pct_parcel, 'pct_determinant', a.pct_determinant) AS props
+        FROM affectation a JOIN analysis_shape s ON s.run_id = a.run_id AND s.shape_id = a.shape_id
+        JOIN layer l ON l.id = s.layer_id
+        WHERE a.run_id = \(run) AND a.geom IS NOT NULL
+        """
+    }
+  }
+
+  /// The page's features as GeoJSON text, built by PostgreSQL, in id order; `limit + 1` rows
+  /// at most (the caller writes `limit` and knows there is a next page). Rows stream.
+  public static func items(
+    _ source: CollectionSource, _ query: ItemsQuery, client: PostgresClient, logger: Logger
+  ) async throws -> PostgresRowSequence {
+    var binds = PostgresBindings()
+    var conditions: [String] = []
+    var next = 1
+    func placeholder() -> String {
+      defer { next += 1 }
+      return "$\(next)"
+    }
+    if let id = query.id {
+      conditions.append("t.id = \(placeholder())")
+      binds.append(id)
+    }
+    if let after = query.after {
+      conditions.append("t.id > \(placeholder())")
+      binds.append(after)
+    }
+    if let box = query.bbox, box.count == 4 {
+      let p = (placeholder(), placeholder(), placeholder(), placeholder())
+      box.forEach { binds.append($0) }
+      let envelope = "ST_MakeEnvelope(\(p.0), \(p.1), \(p.2), \(p.3), \(query.bboxSRID))"
+      let inStore = query.bboxSRID == 9377 ? envelope : "ST_Transform(\(envelope), 9377)"
+      conditions.append("t.geom && \(inStore) AND ST_Intersects(t.geom, \(inStore))")
+    }
+    if let filter = query.filter {
+      var sql = filter.sql
+      let placeholders = filter.values.map { _ in placeholder() }
+      // Highest index first, so "{1}" never matches inside "{10}".
+      for index in filter.values.indices.reversed() {
+        sql = sql.replacingOccurrences(of: "{\(index)}", with: placeholders[index])
+      }
+      for value in filter.values {
+        switch value {
+        case .text(let text): binds.append(text)
+        case .number(let number): binds.append(number)
+        case .texts(let texts): binds.append(texts)
+        case .numbers(let numbers): binds.append(numbers)
+        }
+      }
+      conditions.append("(\(sql))")
+    }
+    var properties = "t.props"
+    if let wanted = query.properties {
+      let p = placeholder()
+      binds.append(wanted)
+      properties =
+        "coalesce((SELECT jsonb_object_agg(k, v) FROM jsonb_each(t.props) AS e(k, v) WHERE k = ANY(\(p)::text[])), '{}'::jsonb)"
+    }
+    var geometry = query.outputSRID == 9377 ? "t.geom" : "ST_Transform(t.geom, \(query.outputSRID))"
+    if query.flipAxes { geometry = "ST_FlipCoordinates(\(geometry))" }
+    let digits = query.outputSRID == 9377 ? 3 : 7
+    let limit = placeholder()
+    binds.append(query.limit + 1)
+    let sql = """
+      SELECT t.id, '{"type":"Feature","id":' || t.id || ',"geometry":'
+             || coalesce(ST_AsGeoJSON(\(geometry), \(digits)), 'null') || ',"properties":' || (\(properties))::text || '}'
+      FROM (\(sourceSQL(source))) t
+      \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
+      ORDER BY t.id LIMIT \(limit)
+      """
+    return try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+  }
+}

@@ -1,0 +1,223 @@
+import API
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import NodoTestSupport
+import PostgresNIO
+import Store
+import Testing
+
+@Suite("OGC API – Features over the demo municipality", .serialized)
+struct FeaturesTests {
+  @Test("landing page, conformance, OpenAPI document and collections")
+  func discovery() async throws {
+    try await DemoDatabase.withAPI { client, _ in
+      try await client.execute(uri: "/", method: .get) { response in
+        #expect(response.status == .ok)
+        let links = jsonObject(response)["links"] as? [[String: Any]] ?? []
+        #expect(links.contains { $0["rel"] as? String == "service-desc" })
+        #expect(links.contains { $0["rel"] as? String == "data" })
+      }
+      try await client.execute(uri: "/conformance", method: .get) { response in
+        let classes = jsonObject(response)["conformsTo"] as? [String] ?? []
+        #expect(classes.contains("http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"))
+        #expect(classes.contains("http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs"))
+      }
+      try await client.execute(uri: "/api", method: .get) { response in
+        #expect(response.headers[.contentType]?.hasPrefix("application/vnd.oai.openapi+json") == true)
+        let paths = jsonObject(response)["paths"] as? [String: Any] ?? [:]
+        #expect(paths["/collections/{collectionId}/items"] != nil)
+      }
+      try await client.execute(uri: "/collections", method: .get) { response in
+        let collections = jsonObject(response)["collections"] as? [[String: Any]] ?? []
+        let ids = collections.compactMap { $0["id"] as? String }
+        #expect(ids.contains("demo-predios"))
+        #expect(ids.contains("analysis-25999-faces"))
+        #expect(ids.contains("analysis-25999-conflicts"))
+        #expect(ids.contains("analysis-25999-affectations"))
+        let parcels = collections.first { $0["id"] as? String == "demo-predios" }
+        #expect(parcels?["storageCrs"] as? String == "http://www.opengis.net/def/crs/EPSG/0/9377")
+        #expect(
+          (parcels?["crs"] as? [String])?.contains("http://www.opengis.net/def/crs/OGC/1.3/CRS84") == true)
+      }
+      try await client.execute(uri: "/collections/nope", method: .get) { response in
+        #expect(response.status == .notFound)
+        #expect(response.headers[.contentType] == "application/problem+json")
+      }
+    }
+  }
+
+  /// Follows rel=next from `uri`; returns every feature id, in order.
+  static func pages(_ uri: String, client: some TestClientProtocol) async throws -> (ids: [Int], pages: Int) {
+    var ids: [Int] = []
+    var next: String? = uri
+    var pages = 0
+    while let current = next {
+      let path = current.replacingOccurrences(of: #"^https?://[^/]+"#, with: "", options: .regularExpression)
+      next = try await client.execute(uri: path, method: .get) { response in
+        #expect(response.status == .ok)
+        #expect(response.headers[.contentType] == "application/geo+json")
+        let body = jsonObject(response)
+        let features = body["features"] as? [[String: Any]] ?? []
+        #expect(body["numberReturned"] as? Int == features.count)
+        ids += features.compactMap { $0["id"] as? Int }
+        let link = (body["links"] as? [[String: Any]])?.first { $0["rel"] as? String == "next" }
+        return link?["href"] as? String
+      }
+      pages += 1
+    }
+    return (ids, pages)
+  }
+
+  @Test("paging by rel=next: every parcel once, in order, with a keyset cursor")
+  func paging() async throws {
+    try await DemoDatabase.withAPI { client, _ in
+      let (ids, pages) = try await Self.pages("/collections/demo-predios/items?limit=150", client: client)
+      #expect(ids.count == 400)
+      #expect(Set(ids).count == 400)
+      #expect(ids == ids.sorted())
+      #expect(pages == 3)
+    }
+  }
+
+  @Test(
+    "bbox in CRS84 and in EPSG:9377 (northing, easting) select the same features; crs=EPSG:9377 answers N/E")
+  func bboxAndCRS() async throws {
+    try await DemoDatabase.withAPI { client, _ in
+      // Centre of the generated municipality, in EPSG:9377 and in CRS84.
+      let (e0, n0, e1, n1) = (4_830_800.0, 2_120_800.0, 4_831_200.0, 2_121_200.0)
+      let a = try await client.execute(
+        uri:
+          "/collections/demo-predios/items?limit=1000&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/9377&bbox=\(n0),\(e0),\(n1),\(e1)",
+        method: .get
+      ) { response in
+        #expect(response.status == .ok)
+        return (jsonObject(response)["features"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? Int }
+      }
+      #expect(!a.isEmpty && a.count < 400)
+      let crs = try await client.execute(
+        uri: "/collections/demo-predios/items?limit=1&crs=http://www.opengis.net/def/crs/EPSG/0/9377",
+        method: .get
+      ) { response in
+        #expect(
+          response.headers[HTTPField.Name("Content-Crs")!] == "<http://www.opengis.net/def/crs/EPSG/0/9377>")
+        let feature = (jsonObject(response)["features"] as? [[String: Any]])?.first
+        let geometry = feature?["geometry"] as? [String: Any]
+        let coordinates = geometry?["coordinates"] as? [[[[Double]]]]
+        return coordinates?.first?.first?.first ?? []
+      }
+      #expect(crs.count == 2 && crs[0] > 2_000_000 && crs[0] < 2_200_000 && crs[1] > 4_800_000)
+      let lonLat = try await client.execute(uri: "/collections/demo-predios/items?limit=1", method: .get) {
+        response in
+        let geometry =
+          (jsonObject(response)["features"] as? [[String: Any]])?.first?["geometry"] as? [String: Any]
+        return (geometry?["coordinates"] as? [[[[Double]]]])?.first?.first?.first ?? []
+      }
+      #expect(lonLat.count == 2 && lonLat[0] < -70 && lonLat[1] > 3)
+    }
+  }
+
+  @Test("unknown parameters, bad limits and bad bboxes are 400 problems; a missing feature is 404")
+  func errors() async throws {
+    try await DemoDatabase.withAPI { client, _ in
+      for uri in [
+        "/collections/demo-predios/items?colour=blue", "/collections/demo-predios/items?limit=0",
+        "/collections/demo-predios/items?bbox=1,2,3", "/collections/demo-predios/items?crs=EPSG:4326",
+        "/collections/demo-predios/items?filter=npn%20%3D", "/collections/demo-predios/items?cursor=abc",
+        "/collections?x=1",
+      ] {
+        try await client.execute(uri: uri, method: .get, headers: [.acceptLanguage: "en"]) { response in
+          #expect(response.status == .badRequest, "\(uri)")
+          #expect(response.headers[.contentType] == "application/problem+json", "\(uri)")
+          #expect((jsonObject(response)["detail"] as? String)?.isEmpty == false)
+        }
+      }
+      try await client.execute(uri: "/collections/demo-predios/items/999999", method: .get) { response in
+        #expect(response.status == .notFound)
+      }
+      try await client.execute(uri: "/collections/demo-predios/items/7", method: .get) { response in
+        #expect(response.status == .ok)
+        #expect(jsonObject(response)["id"] as? Int == 7)
+      }
+    }
+  }
+
+  @Test("properties selects members; CQL2 filters with LIKE, IN, comparisons and S_INTERSECTS")
+  func propertiesAndFilter() async throws {
+    try await DemoDatabase.withAPI { client, database in
+      try await client.execute(uri: "/collections/demo-predios/items?limit=3&properties=npn", method: .get) {
+        response in
+        let features = jsonObject(response)["features"] as? [[String: Any]] ?? []
+        #expect(features.allSatisfy { ($0["properties"] as? [String: Any])?.keys.sorted() == ["npn"] })
+      }
+      func count(_ filter: String) async throws -> Int {
+        let encoded = filter.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? filter
+        let (ids, _) = try await Self.pages(
+          "/collections/demo-predios/items?limit=1000&filter=\(encoded)", client: client)
+        return ids.count
+      }
+      let ph = try await count("condicion = '9'")
+      let expected = try await database.client.query(
+        "SELECT count(*)::int FROM feature f JOIN layer_version v ON v.id = f.version_id JOIN layer l ON l.id = v.layer_id WHERE l.slug = 'demo-predios' AND v.status = 'published' AND f.attributes->>'condicion' = '9'",
+        logger: database.logger
+      ).decode(Int.self).reduce(0) { $0 + $1 }
+      #expect(ph == expected && ph > 0)
+      #expect(try await count("condicion IN ('9') AND npn LIKE '25999%'") == ph)
+      #expect(try await count("NOT condicion = '9'") == 400 - ph)
+      #expect(try await count("area > 1000 OR condicion IS NULL") > 0)
+      let inside = try await count(
+        "S_INTERSECTS(geometry, BBOX(-76.3, 4.0, -73.0, 6.0))")
+      #expect(inside == 400)
+      #expect(try await count("S_INTERSECTS(geometry, POLYGON((0 0, 1 0, 1 1, 0 1, 0 0)))") == 0)
+    }
+  }
+
+  @Test("analysis results are collections: faces carry art. 32 resolutions")
+  func analysisCollections() async throws {
+    try await DemoDatabase.withAPI { client, _ in
+      let (ids, _) = try await Self.pages(
+        "/collections/analysis-25999-faces/items?limit=1000", client: client)
+      #expect(!ids.isEmpty)
+      try await client.execute(
+        uri:
+          "/collections/analysis-25999-faces/items?limit=1000&filter=resolution%20%3D%20'requiere_coordinacion'",
+        method: .get
+      ) { response in
+        let features = jsonObject(response)["features"] as? [[String: Any]] ?? []
+        #expect(!features.isEmpty)
+        let properties = features.first?["properties"] as? [String: Any]
+        #expect((properties?["determinants"] as? [[String: Any]])?.count ?? 0 >= 2)
+        #expect((properties?["fundamento"] as? String)?.contains("parágrafo 1") == true)
+      }
+    }
+  }
+
+  @Test("HTML for people when the browser asks for it")
+  func html() async throws {
+    try await DemoDatabase.withAPI { client, _ in
+      for uri in [
+        "/", "/collections", "/collections/demo-predios", "/collections/demo-predios/items?limit=5",
+      ] {
+        try await client.execute(
+          uri: uri, method: .get, headers: [.accept: "text/html,application/xhtml+xml"]
+        ) {
+          response in
+          #expect(response.status == .ok, "\(uri)")
+          #expect(response.headers[.contentType]?.hasPrefix("text/html") == true, "\(uri)")
+        }
+      }
+      try await client.execute(uri: "/viewer", method: .get) { response in
+        #expect(String(buffer: response.body).contains("/viewer/leaflet/leaflet.js"))
+      }
+      try await client.execute(uri: "/viewer/leaflet/leaflet.js", method: .get) { response in
+        #expect(response.status == .ok)
+        #expect(response.headers[.contentType] == "text/javascript")
+      }
+      try await client.execute(uri: "/viewer/leaflet/../../../etc/passwd", method: .get) { response in
+        #expect(response.status != .ok)
+      }
+    }
+  }
+}
