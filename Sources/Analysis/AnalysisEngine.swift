@@ -378,24 +378,29 @@ public struct AnalysisEngine: Sendable {
     let chunks = Self.chunks(
       parcelGeometries.indices, count: max(workers * 8, parcelGeometries.count / 5_000))
     let done = Counter()
-    let results = try await Self.parallel(chunks) { [parcelGeometries, parcelEnvelopes, shapes] range in
+    // Each task also formats its COPY rows (hex EWKB, numbers as text): that work is as large as
+    // the overlay's and parallelises as well.
+    struct Chunk: Sendable {
+      var affectations: [CopyRow] = []
+      var summaries: [CopyRow] = []
+      var affected = 0
+      var pieces = 0
+      var dropped = 0
+    }
+    let results = try await Self.parallel(chunks) {
+      [parcelGeometries, parcelEnvelopes, shapes, parcels, used] range in
       let out = try Affectations.compute(
         parcels: Array(parcelGeometries[range]), envelopes: Array(parcelEnvelopes[range]), shapes: shapes,
         levels: levels, thresholds: thresholds, keepGeometry: true)
-      let finished = done.add(1)
-      progress?(0.5 + 0.4 * Double(finished) / Double(max(chunks.count, 1)), "affectations")
-      return (range.lowerBound, out)
-    }
-    summary.parcels = parcels.count
-    for (offset, chunk) in results {
-      for result in chunk {
-        let parcel = parcels[offset + result.parcel]
-        summary.affectationSliversDropped += result.dropped
-        if !result.pieces.isEmpty { summary.affectedParcels += 1 }
+      var chunk = Chunk()
+      for result in out {
+        let parcel = parcels[range.lowerBound + result.parcel]
+        chunk.dropped += result.dropped
+        if !result.pieces.isEmpty { chunk.affected += 1 }
         for piece in result.pieces {
           let info = used[piece.shape]
-          summary.affectations += 1
-          rows.affectations.append([
+          chunk.pieces += 1
+          chunk.affectations.append([
             String(parcel.versionID), String(parcel.fid), parcel.npn, String(info.shapeID),
             String(piece.area),
             String(result.parcelArea > 0 ? piece.area / result.parcelArea * 100 : 0),
@@ -403,12 +408,23 @@ public struct AnalysisEngine: Sendable {
             piece.geometry?.hexEWKB(srid: 9377),
           ])
         }
-        rows.summaries.append([
+        chunk.summaries.append([
           String(parcel.versionID), String(parcel.fid), parcel.npn, String(result.parcelArea),
           String(result.restrictedArea), String(result.freeArea), result.prevailingLevel.map(String.init),
           String(result.pieces.count), String(result.dropped),
         ])
       }
+      let finished = done.add(1)
+      progress?(0.5 + 0.4 * Double(finished) / Double(max(chunks.count, 1)), "affectations")
+      return chunk
+    }
+    summary.parcels = parcels.count
+    for chunk in results {
+      summary.affectationSliversDropped += chunk.dropped
+      summary.affectedParcels += chunk.affected
+      summary.affectations += chunk.pieces
+      rows.affectations += chunk.affectations
+      rows.summaries += chunk.summaries
     }
     lap("affectations")
     progress?(0.92, "save")

@@ -2,6 +2,7 @@ import Catalog
 import Foundation
 import Geo
 import Logging
+import NIOPosix
 import PostgresNIO
 import Store
 
@@ -238,7 +239,10 @@ public struct Ingestor: Sendable {
         }
         let batch: [Feature]
         do {
-          batch = try reader!.next(max: 4000)
+          // GDAL reads block too: on the thread pool, one call at a time (the box is only ever
+          // touched by the awaiting task).
+          let box = ReaderBox(reader!)
+          batch = try await NIOThreadPool.singleton.runIfActive { try box.reader.next(max: 4000) }
         } catch let error as GeoError {
           throw IngestError.source(path: plan[planIndex].path, error)
         }
@@ -256,8 +260,15 @@ public struct Ingestor: Sendable {
         let chunks = try await withThrowingTaskGroup(of: (Int, ChunkResult).self) { group in
           for (index, start) in stride(from: 0, to: batch.count, by: size).enumerated() {
             let slice = batch[start..<min(start + size, batch.count)]
+            // GEOS and PROJ block: they run on NIO's thread pool, never on the cooperative pool
+            // an HTTP server shares.
             group.addTask {
-              (index, try Self.process(slice, firstFID: firstFID + Int64(start), setup: chunkSetup))
+              (
+                index,
+                try await NIOThreadPool.singleton.runIfActive {
+                  try Self.process(slice, firstFID: firstFID + Int64(start), setup: chunkSetup)
+                }
+              )
             }
           }
           var results: [(Int, ChunkResult)] = []
@@ -447,4 +458,11 @@ extension Duration {
   var seconds: Double {
     Double(components.seconds) + Double(components.attoseconds) / 1e18
   }
+}
+
+/// Lets a GDAL reader cross into a thread-pool call. Safe because its one user awaits each
+/// call before the next: the reader is never used from two threads at once.
+private final class ReaderBox: @unchecked Sendable {
+  let reader: LayerReader
+  init(_ reader: LayerReader) { self.reader = reader }
 }

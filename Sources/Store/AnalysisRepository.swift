@@ -156,25 +156,37 @@ public enum AnalysisRepository {
   ) async throws -> [ParcelRow] {
     let parts = max(1, parts)
     let scopeBuffer = ByteBuffer(bytes: scope)
+    // Rows of 2,000 parcels each (arrays and one concatenated WKB): decoding a row per parcel
+    // costs more than reading it.
     return try await withThrowingTaskGroup(of: [ParcelRow].self) { group in
       for part in 0..<parts {
         group.addTask {
           let rows = try await client.query(
             """
-            SELECT f.fid, f.npn, ST_AsBinary(f.geom), ST_XMin(f.geom), ST_YMin(f.geom), ST_XMax(f.geom), ST_YMax(f.geom)
-            FROM feature f
-            WHERE f.version_id = \(versionID) AND f.fid % \(parts) = \(part)
-              AND (f.divipola = \(divipola)
-                   OR (f.divipola IS NULL AND ST_Intersects(f.geom, ST_GeomFromWKB(\(scopeBuffer), 9377))))
+            SELECT array_agg(fid ORDER BY fid), array_agg(coalesce(npn, '') ORDER BY fid),
+                   array_agg(ST_XMin(geom) ORDER BY fid), array_agg(ST_YMin(geom) ORDER BY fid),
+                   array_agg(ST_XMax(geom) ORDER BY fid), array_agg(ST_YMax(geom) ORDER BY fid),
+                   array_agg(octet_length(wkb) ORDER BY fid), string_agg(wkb, ''::bytea ORDER BY fid)
+            FROM (SELECT f.fid, f.npn, f.geom, ST_AsBinary(f.geom) AS wkb FROM feature f
+                  WHERE f.version_id = \(versionID) AND f.fid % \(parts) = \(part)
+                    AND (f.divipola = \(divipola)
+                         OR (f.divipola IS NULL AND ST_Intersects(f.geom, ST_GeomFromWKB(\(scopeBuffer), 9377))))) p
+            GROUP BY fid / \(2_000 * parts)
             """, logger: logger)
           var out: [ParcelRow] = []
-          for try await (fid, npn, buffer, minX, minY, maxX, maxY) in rows.decode(
-            (Int64, String?, ByteBuffer, Double, Double, Double, Double).self)
+          for try await (fids, npns, minX, minY, maxX, maxY, lengths, blob) in rows.decode(
+            ([Int64], [String], [Double], [Double], [Double], [Double], [Int32], ByteBuffer).self)
           {
-            out.append(
-              ParcelRow(
-                fid: fid, npn: npn, wkb: Array(buffer.readableBytesView),
-                box: (minX, minY, maxX, maxY)))
+            var offset = blob.readerIndex
+            for index in fids.indices {
+              let length = Int(lengths[index])
+              let wkb = blob.getBytes(at: offset, length: length) ?? []
+              offset += length
+              out.append(
+                ParcelRow(
+                  fid: fids[index], npn: npns[index].isEmpty ? nil : npns[index], wkb: wkb,
+                  box: (minX[index], minY[index], maxX[index], maxY[index])))
+            }
           }
           return out
         }

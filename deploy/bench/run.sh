@@ -143,8 +143,9 @@ analysis_setup() {
         JOIN analysis_input i ON i.version_id = f.version_id AND i.role = 'cadastral' WHERE i.run_id = $run" \
         -nln parcels -overwrite 2>/dev/null
     fi
-    local pf pa
-    pf=$(psql_time "DROP TABLE IF EXISTS bench_pg_faces; CREATE TABLE bench_pg_faces AS
+    local pf=0 pa
+    # The PostGIS partition takes minutes at 100,000 parcels: only when faces are asked for.
+    [ -z "$only" ] || [ "$only" = faces ] && pf=$(psql_time "DROP TABLE IF EXISTS bench_pg_faces; CREATE TABLE bench_pg_faces AS
       WITH s AS (SELECT shape_id, geom FROM analysis_shape WHERE run_id = $run),
       noded AS (SELECT ST_Union(ST_Boundary(geom)) AS g FROM s),
       polys AS (SELECT row_number() OVER () AS id, d.geom FROM (SELECT ST_Polygonize(g) AS c FROM noded) p, ST_Dump(p.c) d)
@@ -176,7 +177,10 @@ PY
   done
   # Equal areas: faces against the PostGIS partition, affectations against the PostGIS join
   # (ours drop slivers below 1 m² or 0.01 % of the parcel: the join is filtered the same way).
-  faces_check=$(psql_ -At -c "SELECT round(((SELECT sum(area_m2) FROM confluence_face) / (SELECT sum(ST_Area(geom)) FROM bench_pg_faces) - 1)::numeric, 9)")
+  faces_check=-
+  if [ -z "$only" ] || [ "$only" = faces ]; then
+    faces_check=$(psql_ -At -c "SELECT round(((SELECT sum(area_m2) FROM confluence_face) / (SELECT sum(ST_Area(geom)) FROM bench_pg_faces) - 1)::numeric, 9)")
+  fi
   aff_check=$(psql_ -At -c "SELECT round(((SELECT sum(area_m2) FROM affectation) / (SELECT sum(area) FROM bench_pg_aff WHERE area >= 1 AND area / parcel_area * 100 >= 0.01) - 1)::numeric, 9)")
   gpd_check=$(psql_ -At -c "SELECT round(($gpd_area / (SELECT sum(area) FROM bench_pg_aff) - 1)::numeric, 9)")
   shapes_n=$(json_field "$work/analysis.json" "shapes"); faces_n=$(json_field "$work/analysis.json" "faces")
@@ -204,6 +208,139 @@ bench_affectations() {
   implemented=$((implemented + 1))
 }
 
+# wrk_run URL: "requests/s p99_ms" of 10 s at 64 connections on 2 threads.
+wrk_run() {
+  local out
+  out=$(wrk -t2 -c64 -d10s --latency "$1" 2>&1)
+  local rps p99 errors
+  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
+  errors=$(echo "$out" | awk '/Non-2xx/ {print $5}')
+  if [ -n "$errors" ]; then echo "wrk: $errors non-2xx answers from $1" >&2; fi
+  # p99 in ms whatever unit wrk chose.
+  p99=$(echo "$p99" | awk '{v=$1; if (v ~ /us$/) {sub(/us/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v=v*1000}; printf "%.1f", v}')
+  echo "${rps:-0} ${p99:-0}"
+}
+
+wait_http() {
+  local code
+  for _ in $(seq 1 120); do
+    code=$(curl -s -o /dev/null -w "%{http_code}" "$1" || true)
+    [ "$code" = 200 ] && return 0
+    sleep 0.5
+  done
+  echo "server at $1 did not come up (last status $code)" >&2
+  tail -n 20 "$work"/serve.log "$work"/tipg.log "$work"/pygeoapi.log >&2 || true
+  return 1
+}
+
+bench_api() {
+  echo "== api: wrk on nodo-at serve, tipg and pygeoapi (same rows, same server); pgbench ceiling"
+  if ! command -v wrk >/dev/null; then
+    if [ "$(id -u)" = 0 ]; then apt-get install -y -qq wrk >/dev/null; else echo "install wrk" >&2; exit 1; fi
+  fi
+  venv="$work/venv"
+  if ! "$venv/bin/python" -c "import tipg, pygeoapi, gunicorn, uvicorn, geoalchemy2, psycopg2" 2>/dev/null; then
+    echo "== installing tipg, pygeoapi, uvicorn, gunicorn into $venv (PyPI)"
+    [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+    "$venv/bin/pip" install -q tipg pygeoapi uvicorn gunicorn geoalchemy2 psycopg2-binary sqlalchemy
+  fi
+  "$bin" fixtures load --dir "$data" --prefix bench- --divipola 25999 >/dev/null 2>&1
+  psql_ -At -c "SELECT 1 FROM analysis_run WHERE status = 'succeeded' LIMIT 1" | grep -q 1 || "$bin" analyze --divipola 25999 >/dev/null
+  local vid
+  vid=$(psql_ -At -c "SELECT v.id FROM layer_version v JOIN layer l ON l.id = v.layer_id WHERE l.slug = 'bench-predios' AND v.status = 'published'")
+  # The peers read a plain copy of the same rows (fid primary key, GiST index): they cannot
+  # read a partition keyed by (version_id, fid).
+  psql_ -c "DROP TABLE IF EXISTS bench_parcels; CREATE TABLE bench_parcels AS SELECT fid, npn, attributes, geom FROM feature WHERE version_id = $vid; ALTER TABLE bench_parcels ADD PRIMARY KEY (fid); CREATE INDEX ON bench_parcels USING gist (geom); ANALYZE bench_parcels;" >/dev/null
+  local fid=$(( parcels / 2 )) bbox npn
+  bbox=$(psql_ -At -c "SELECT concat_ws(',', ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b)) FROM (SELECT ST_Transform(ST_Expand(ST_Centroid(ST_SetSRID(ST_Extent(geom)::geometry, 9377)), 150), 4326)::box2d AS b FROM bench_parcels) t")
+  npn=$(psql_ -At -c "SELECT npn FROM affectation WHERE npn IS NOT NULL ORDER BY parcel_fid LIMIT 1")
+  pids=()
+  # The servers stop with the harness, whatever happens.
+  trap 'for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done' EXIT
+  NODO_LANG=es "$bin" serve --port 18181 >"$work/serve.log" 2>&1 & pids+=($!)
+  DATABASE_URL="postgresql://postgres@127.0.0.1:$port/nodo" TIPG_DB_TABLES='["public.bench_parcels"]' \
+    TIPG_DB_SPATIAL_EXTENT=false TIPG_DB_DATETIME_EXTENT=false \
+    "$venv/bin/uvicorn" tipg.main:app --host 127.0.0.1 --port 18182 --workers 2 --log-level warning \
+    >"$work/tipg.log" 2>&1 & pids+=($!)
+  cat >"$work/pygeoapi.yml" <<YML
+server:
+  bind: {host: 127.0.0.1, port: 18183}
+  url: http://127.0.0.1:18183
+  mimetype: application/json; charset=UTF-8
+  encoding: utf-8
+  languages: [en-US]
+  limits: {default_items: 10, max_items: 10000}
+  map: {url: "https://tile.openstreetmap.org/{z}/{x}/{y}.png", attribution: OSM}
+logging: {level: ERROR}
+metadata:
+  identification: {title: bench, description: bench, keywords: [bench], terms_of_service: none, url: http://example.org}
+  license: {name: CC-BY 4.0, url: https://creativecommons.org/licenses/by/4.0/}
+  provider: {name: bench, url: http://example.org}
+  contact: {name: bench}
+resources:
+  bench_parcels:
+    type: collection
+    title: bench parcels
+    description: bench parcels
+    keywords: [parcels]
+    extents:
+      spatial: {bbox: [-180, -90, 180, 90], crs: http://www.opengis.net/def/crs/OGC/1.3/CRS84}
+    providers:
+      - type: feature
+        name: PostgreSQL
+        data: {host: 127.0.0.1, port: $port, dbname: nodo, user: postgres, password: "", search_path: [public]}
+        id_field: fid
+        table: bench_parcels
+        geom_field: geom
+        storage_crs: http://www.opengis.net/def/crs/EPSG/0/9377
+YML
+  PYGEOAPI_CONFIG="$work/pygeoapi.yml" PYGEOAPI_OPENAPI="$work/pygeoapi-openapi.yml" \
+    "$venv/bin/pygeoapi" openapi generate "$work/pygeoapi.yml" --output-file "$work/pygeoapi-openapi.yml" >/dev/null 2>&1
+  PYGEOAPI_CONFIG="$work/pygeoapi.yml" PYGEOAPI_OPENAPI="$work/pygeoapi-openapi.yml" \
+    "$venv/bin/gunicorn" -w 2 --threads 4 -b 127.0.0.1:18183 pygeoapi.flask_app:APP >"$work/pygeoapi.log" 2>&1 & pids+=($!)
+  wait_http "http://127.0.0.1:18181/ready" && wait_http "http://127.0.0.1:18182/collections" \
+    && wait_http "http://127.0.0.1:18183/collections/bench_parcels?f=json"
+  local names=("item by id" "items?limit=10" "items?bbox=…&limit=100")
+  local ours_urls=(
+    "http://127.0.0.1:18181/collections/bench-predios/items/$fid"
+    "http://127.0.0.1:18181/collections/bench-predios/items?limit=10"
+    "http://127.0.0.1:18181/collections/bench-predios/items?bbox=$bbox&limit=100")
+  local tipg_urls=(
+    "http://127.0.0.1:18182/collections/public.bench_parcels/items/$fid"
+    "http://127.0.0.1:18182/collections/public.bench_parcels/items?limit=10"
+    "http://127.0.0.1:18182/collections/public.bench_parcels/items?bbox=$bbox&limit=100")
+  local pyg_urls=(
+    "http://127.0.0.1:18183/collections/bench_parcels/items/$fid?f=json"
+    "http://127.0.0.1:18183/collections/bench_parcels/items?limit=10&f=json"
+    "http://127.0.0.1:18183/collections/bench_parcels/items?bbox=$bbox&limit=100&f=json")
+  for i in 0 1 2; do
+    # Warm-up, then measured.
+    wrk -t2 -c16 -d2s "${ours_urls[$i]}" >/dev/null 2>&1; wrk -t2 -c16 -d2s "${tipg_urls[$i]}" >/dev/null 2>&1
+    wrk -t2 -c16 -d2s "${pyg_urls[$i]}" >/dev/null 2>&1
+    read -r o op < <(wrk_run "${ours_urls[$i]}")
+    read -r t tp < <(wrk_run "${tipg_urls[$i]}")
+    read -r p pp < <(wrk_run "${pyg_urls[$i]}")
+    rows+=("| API ${names[$i]}, 64 connections, 10 s | nodo-at serve | ${o} req/s, p99 ${op} ms | tipg (uvicorn, 2 workers) | ${t} req/s, p99 ${tp} ms | $(awk "BEGIN {printf \"%.1f\", $o/($t>0?$t:1)}")× |")
+    rows+=("| API ${names[$i]} (same) | nodo-at serve | ${o} req/s | pygeoapi (gunicorn, 2 workers × 4 threads) | ${p} req/s, p99 ${pp} ms | $(awk "BEGIN {printf \"%.1f\", $o/($p>0?$p:1)}")× |")
+  done
+  read -r a ap < <(wrk_run "http://127.0.0.1:18181/parcels/$npn/affectations")
+  # The peers stop before pgbench opens its 64 connections.
+  kill "${pids[1]}" "${pids[2]}" 2>/dev/null || true
+  wait "${pids[1]}" "${pids[2]}" 2>/dev/null || true
+  # The ceiling: PostgreSQL alone answering the same statement our item-by-id route runs.
+  # One line: pgbench reads a statement per line.
+  echo "SELECT t.id, '{\"type\":\"Feature\",\"id\":' || t.id || ',\"geometry\":' || coalesce(ST_AsGeoJSON(ST_Transform(t.geom, 4326), 7), 'null') || ',\"properties\":' || (t.props)::text || '}' FROM (SELECT f.fid AS id, f.geom, f.attributes || jsonb_strip_nulls(jsonb_build_object('npn', f.npn, 'divipola', f.divipola)) AS props FROM feature f WHERE f.version_id = $vid) t WHERE t.id = $fid ORDER BY t.id LIMIT 2;" >"$work/item.sql"
+  local ceiling
+  ceiling=$(/usr/lib/postgresql/15/bin/pgbench -n -c 64 -j 2 -T 10 -h 127.0.0.1 -p "$port" -U postgres -f "$work/item.sql" nodo 2>/dev/null | awk '/^tps/ {print $3; exit}')
+  read -r o op < <(wrk_run "${ours_urls[0]}")
+  rows+=("| API item by id vs the database alone | nodo-at serve | ${o} req/s, p99 ${op} ms | pgbench, the same SQL, 64 clients | ${ceiling} tx/s | $(awk "BEGIN {printf \"%.0f%%\", 100*$o/($ceiling>0?$ceiling:1)}") of the ceiling |")
+  rows+=("| API parcel affectations (JSON) | nodo-at serve | ${a} req/s, p99 ${ap} ms | (no peer has it) | | |")
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait "${pids[@]}" 2>/dev/null || true
+  implemented=$((implemented + 1))
+}
+
 not_yet() {
   echo "== $1: not yet implemented"
   rows+=("| $1 | not yet implemented | | $2 | | |")
@@ -215,7 +352,7 @@ run_entry() {
     ingest) bench_ingest ;;
     faces) bench_faces ;;
     affectations) bench_affectations ;;
-    api) not_yet api "pygeoapi, tipg (wrk); pgbench ceiling" ;;
+    api) bench_api ;;
     *) echo "unknown entry $1" >&2; exit 2 ;;
   esac
 }
