@@ -97,6 +97,29 @@ enum OpenAPIDocument {
           ],
           responses: ["200": response("GeoJSON Feature", "application/geo+json"), "404": problem])
       ],
+      "/collections/{collectionId}/tiles": [
+        "get": get(
+          "Tilesets of a collection", tags: ["Tiles"], parameters: [collectionID],
+          responses: ["200": response("Tilesets"), "404": problem])
+      ],
+      "/collections/{collectionId}/tiles/WebMercatorQuad": [
+        "get": get(
+          "TileJSON of a collection", tags: ["Tiles"], parameters: [collectionID],
+          responses: ["200": response("TileJSON"), "404": problem])
+      ],
+      "/collections/{collectionId}/tiles/WebMercatorQuad/{z}/{x}/{y}": [
+        "get": get(
+          "A Mapbox Vector Tile (204 when empty)", tags: ["Tiles"],
+          parameters: [
+            collectionID, path("z", "Zoom 0–24", schema: ["type": "integer", "minimum": 0, "maximum": 24]),
+            path("x", "Column", schema: ["type": "integer", "minimum": 0]),
+            path("y", "Row", schema: ["type": "integer", "minimum": 0]),
+          ],
+          responses: [
+            "200": response("MVT", "application/vnd.mapbox-vector-tile"),
+            "204": ["description": "Empty tile"], "404": problem,
+          ])
+      ],
       "/layers": [
         "get": get(
           "Layers and their published versions", tags: ["Layers"], responses: ["200": response("Layers")])

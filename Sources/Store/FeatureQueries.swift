@@ -323,3 +323,32 @@ public enum FeatureQueries {
     return try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
   }
 }
+
+extension FeatureQueries {
+  /// One Web Mercator tile of a collection as Mapbox Vector Tile bytes (`ST_AsMVT`, a layer
+  /// named after the collection, feature ids kept, properties from the row's jsonb); empty
+  /// when nothing falls in the tile.
+  public static func tile(
+    _ source: CollectionSource, layer: String, z: Int, x: Int, y: Int, client: PostgresClient, logger: Logger
+  ) async throws -> [UInt8] {
+    let sql = """
+      WITH b AS (SELECT ST_TileEnvelope($1::int, $2::int, $3::int) AS env),
+      mvt AS (
+        SELECT ST_AsMVTGeom(ST_Transform(t.geom, 3857), b.env, 4096, 64, true) AS geom, t.id, t.props
+        FROM (\(sourceSQL(source))) t, b
+        WHERE t.geom && ST_Transform(b.env, 9377)
+      )
+      SELECT ST_AsMVT(mvt.*, $4::text, 4096, 'geom', 'id') FROM mvt WHERE mvt.geom IS NOT NULL
+      """
+    var binds = PostgresBindings()
+    binds.append(z)
+    binds.append(x)
+    binds.append(y)
+    binds.append(layer)
+    let rows = try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+    for try await buffer in rows.decode(ByteBuffer?.self) {
+      return buffer.map { Array($0.readableBytesView) } ?? []
+    }
+    return []
+  }
+}

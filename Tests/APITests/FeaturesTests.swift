@@ -194,6 +194,46 @@ struct FeaturesTests {
     }
   }
 
+  @Test("vector tiles: MVT from ST_AsMVT over the municipality, 204 outside it, 400 outside the matrix")
+  func tiles() async throws {
+    try await DemoDatabase.withAPI { client, _ in
+      // The demo municipality (about −74.5°, 5.1°) at zoom 12.
+      let z = 12
+      let n = Double(1 << z)
+      let (lon, lat) = (-74.525, 5.092)
+      let x = Int((lon + 180) / 360 * n)
+      let y = Int((1 - log(tan(lat * .pi / 180) + 1 / cos(lat * .pi / 180)) / .pi) / 2 * n)
+      try await client.execute(
+        uri: "/collections/demo-predios/tiles/WebMercatorQuad/\(z)/\(x)/\(y)", method: .get
+      ) {
+        response in
+        #expect(response.status == .ok)
+        #expect(response.headers[.contentType] == "application/vnd.mapbox-vector-tile")
+        #expect(response.body.readableBytes > 100)
+      }
+      try await client.execute(
+        uri: "/collections/analysis-25999-faces/tiles/WebMercatorQuad/\(z)/\(x)/\(y)", method: .get
+      ) {
+        response in
+        #expect(response.status == .ok)
+      }
+      try await client.execute(uri: "/collections/demo-predios/tiles/WebMercatorQuad/12/0/0", method: .get) {
+        response in
+        #expect(response.status == .noContent)
+      }
+      try await client.execute(uri: "/collections/demo-predios/tiles/WebMercatorQuad/3/9/0", method: .get) {
+        response in
+        #expect(response.status == .badRequest)
+      }
+      try await client.execute(uri: "/collections/demo-predios/tiles/WebMercatorQuad", method: .get) {
+        response in
+        let tiles = jsonObject(response)["tiles"] as? [String]
+        #expect(
+          tiles?.first?.hasSuffix("/collections/demo-predios/tiles/WebMercatorQuad/{z}/{x}/{y}") == true)
+      }
+    }
+  }
+
   @Test("HTML for people when the browser asks for it")
   func html() async throws {
     try await DemoDatabase.withAPI { client, _ in
