@@ -23,6 +23,7 @@ let package = Package(
     .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
     .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+    .package(url: "https://github.com/vapor/console-kit.git", from: "4.16.2"),
     .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
   ],
   targets: [
@@ -116,6 +117,7 @@ let package = Package(
       dependencies: [
         "API", "Store", "Geo", "Catalog", "Ingest", "Fixtures", "Analysis", "Overlay",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "ConsoleKitTerminal", package: "console-kit"),
         .product(name: "Metrics", package: "swift-metrics"),
         .product(name: "Prometheus", package: "swift-prometheus"),
         .product(name: "Hummingbird", package: "hummingbird"),

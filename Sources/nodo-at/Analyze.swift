@@ -1,6 +1,7 @@
 import Analysis
 import ArgumentParser
 import Catalog
+import ConsoleKitTerminal
 import Foundation
 import Logging
 import Overlay
@@ -87,7 +88,7 @@ struct AnalyzeCommand: AsyncParsableCommand {
           softwareVersion: NodoVersion.current)
         var summaries: [AnalysisSummary] = []
         for code in codes {
-          let line = StageLine(enabled: !json && isatty(2) != 0, language: lang, divipola: code)
+          let line = StageLine(enabled: !json && isatty(1) != 0, language: lang, divipola: code)
           do {
             let summary = try await engine.run(divipola: code) { fraction, stage in
               line.update(fraction, stage)
@@ -96,7 +97,7 @@ struct AnalyzeCommand: AsyncParsableCommand {
             summaries.append(summary)
             if !json { print(Self.describe(summary, catalog: catalog, lang)) }
           } catch let error as AnalysisError {
-            line.finish()
+            line.finish(succeeded: false)
             note("error: " + error.message(lang))
             throw Explained()
           }
@@ -167,24 +168,26 @@ struct AnalyzeCommand: AsyncParsableCommand {
   }
 }
 
-/// One line on a terminal: the stage and the share done.
-final class StageLine: @unchecked Sendable {
-  private let enabled: Bool
+/// The run's progress on a terminal: console-kit's progress bar titled with the stage.
+final class StageLine: Sendable {
+  private let bar: ActivityIndicator<ProgressBar>?
   private let language: Language
   private let divipola: String
-  private let lock = NSLock()
-  private var drawn = false
 
   init(enabled: Bool, language: Language, divipola: String) {
-    self.enabled = enabled
     self.language = language
     self.divipola = divipola
+    if enabled {
+      let bar = Terminal().progressBar(title: divipola)
+      bar.start(refreshRate: 100)
+      self.bar = bar
+    } else {
+      bar = nil
+    }
   }
 
   func update(_ fraction: Double, _ stage: String) {
-    guard enabled else { return }
-    lock.lock()
-    defer { lock.unlock() }
+    guard let bar else { return }
     let names: [String: (String, String)] = [
       "load": ("cargando capas", "loading layers"),
       "prepare": ("preparando determinantes", "preparing determinants"),
@@ -193,19 +196,12 @@ final class StageLine: @unchecked Sendable {
       "affectations": ("afectaciones de predios", "parcel affectations"), "save": ("guardando", "saving"),
       "done": ("listo", "done"),
     ]
-    let name = names[stage].map { language.pick($0.0, $0.1) } ?? stage
-    let width = 30
-    let filled = Int((fraction * Double(width)).rounded())
-    let text = String(
-      format: "\r%@ [%@%@] %3.0f%% %@\u{1B}[K", divipola, String(repeating: "=", count: filled),
-      String(repeating: " ", count: width - filled), fraction * 100, name)
-    FileHandle.standardError.write(Data(text.utf8))
-    drawn = true
+    bar.activity.currentProgress = fraction
+    bar.activity.title = divipola + " · " + (names[stage].map { language.pick($0.0, $0.1) } ?? stage)
   }
 
-  func finish() {
-    lock.lock()
-    defer { lock.unlock() }
-    if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+  func finish(succeeded: Bool = true) {
+    guard let bar else { return }
+    if succeeded { bar.succeed() } else { bar.fail() }
   }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Catalog
+import ConsoleKitTerminal
 import Foundation
 import Geo
 import Ingest
@@ -60,7 +61,7 @@ struct IngestCommand: AsyncParsableCommand {
       sustraccionOf: sustraccionOf, createdBy: ProcessInfo.processInfo.environment["USER"] ?? "cli")
     settings.checkGaps = checkGaps
     let options = settings
-    let bar = ProgressLine(enabled: !json && isatty(2) != 0, language: lang)
+    let bar = ProgressLine(enabled: !json && isatty(1) != 0, language: lang)
     let report: IngestReport
     do {
       let url = try await DatabaseLocation.resolve(logger: logger)
@@ -73,12 +74,12 @@ struct IngestCommand: AsyncParsableCommand {
       }
       bar.finish()
     } catch let error as IngestError {
-      bar.finish()
+      bar.finish(succeeded: false)
       note(lang.pick("error: ", "error: ") + error.message(lang))
       note(lang.pick("No se escribió nada en la base de datos.", "Nothing was written to the database."))
       throw ExitCode.failure
     } catch {
-      bar.finish()
+      bar.finish(succeeded: false)
       note(lang.pick("error: ", "error: ") + describe(error))
       note(lang.pick("No se escribió nada en la base de datos.", "Nothing was written to the database."))
       throw ExitCode.failure
@@ -93,41 +94,39 @@ struct IngestCommand: AsyncParsableCommand {
   }
 }
 
-/// A one-line progress display on a terminal: features, features/s, ETA.
-final class ProgressLine: @unchecked Sendable {
-  private let enabled: Bool
+/// The load's progress on a terminal: console-kit's progress bar, its title carrying the
+/// features done, features/s and the ETA.
+final class ProgressLine: Sendable {
+  private let bar: ActivityIndicator<ProgressBar>?
   private let language: Language
-  private let lock = NSLock()
-  private var lastDraw = 0.0
 
   init(enabled: Bool, language: Language) {
-    self.enabled = enabled
     self.language = language
+    if enabled {
+      let bar = Terminal().progressBar(title: language.pick("Leyendo…", "Reading…"))
+      bar.start(refreshRate: 100)
+      self.bar = bar
+    } else {
+      bar = nil
+    }
   }
 
   func update(_ progress: IngestProgress) {
-    guard enabled else { return }
-    lock.lock()
-    defer { lock.unlock() }
-    guard progress.seconds - lastDraw > 0.2 || progress.featuresDone == progress.featuresTotal else { return }
-    lastDraw = progress.seconds
+    guard let bar else { return }
     let rate = progress.seconds > 0 ? Double(progress.featuresDone) / progress.seconds : 0
     let fraction =
       progress.featuresTotal > 0 ? min(1, Double(progress.featuresDone) / Double(progress.featuresTotal)) : 0
-    let width = 30
-    let filled = Int(fraction * Double(width))
     let eta = rate > 0 ? Double(progress.featuresTotal - progress.featuresDone) / rate : 0
-    let line = String(
-      format: "\r[%@%@] %3.0f%% %d/%d  %.0f %@  ETA %.0f s ", String(repeating: "#", count: filled),
-      String(repeating: "-", count: width - filled), fraction * 100, progress.featuresDone,
-      progress.featuresTotal,
-      rate, language.pick("ent/s", "feat/s"), max(0, eta))
-    FileHandle.standardError.write(Data(line.utf8))
+    bar.activity.currentProgress = fraction
+    bar.activity.title = String(
+      format: "%d/%d  %.0f %@  ETA %.0f s", progress.featuresDone, progress.featuresTotal, rate,
+      language.pick("ent/s", "feat/s"), max(0, eta))
   }
 
-  func finish() {
-    guard enabled else { return }
-    FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+  /// Ends the bar: a tick on success, a cross on failure.
+  func finish(succeeded: Bool = true) {
+    guard let bar else { return }
+    if succeeded { bar.succeed() } else { bar.fail() }
   }
 }
 
