@@ -375,8 +375,11 @@ public struct AnalysisEngine: Sendable {
     lap("load_parcels")
     let levels = used.map(\.level)
     let thresholds = parameters.affectation
+    // Chunks of neighbouring parcels (fid order follows the cadastre's own order, mostly
+    // spatial); each reads only the shapes its box meets, not all of them.
     let chunks = Self.chunks(
-      parcelGeometries.indices, count: max(workers * 8, parcelGeometries.count / 5_000))
+      parcelGeometries.indices, count: max(workers * 4, parcelGeometries.count / 25_000))
+    let shapeEnvelopes = try Self.envelopes(of: shapes)
     let done = Counter()
     // Each task also formats its COPY rows (hex EWKB, numbers as text): that work is as large as
     // the overlay's and parallelises as well.
@@ -388,17 +391,22 @@ public struct AnalysisEngine: Sendable {
       var dropped = 0
     }
     let results = try await Self.parallel(chunks) {
-      [parcelGeometries, parcelEnvelopes, shapes, parcels, used] range in
+      [parcelGeometries, parcelEnvelopes, shapes, parcels, used, shapeEnvelopes] range in
+      var box: Envelope?
+      for envelope in parcelEnvelopes[range] { box = box?.union(envelope) ?? envelope }
+      let wanted =
+        box.map { box in shapeEnvelopes.indices.filter { shapeEnvelopes[$0].intersects(box) } } ?? []
       let out = try Affectations.compute(
-        parcels: Array(parcelGeometries[range]), envelopes: Array(parcelEnvelopes[range]), shapes: shapes,
-        levels: levels, thresholds: thresholds, keepGeometry: true)
+        parcels: Array(parcelGeometries[range]), envelopes: Array(parcelEnvelopes[range]),
+        shapes: wanted.map { shapes[$0] }, levels: wanted.map { levels[$0] }, thresholds: thresholds,
+        keepGeometry: true)
       var chunk = Chunk()
       for result in out {
         let parcel = parcels[range.lowerBound + result.parcel]
         chunk.dropped += result.dropped
         if !result.pieces.isEmpty { chunk.affected += 1 }
         for piece in result.pieces {
-          let info = used[piece.shape]
+          let info = used[wanted[piece.shape]]
           chunk.pieces += 1
           chunk.affectations.append([
             String(parcel.versionID), String(parcel.fid), parcel.npn, String(info.shapeID),
@@ -501,6 +509,11 @@ extension AnalysisEngine {
       }
     }
     return out
+  }
+
+  static func envelopes(of geometries: [Geometry]) throws -> [Envelope] {
+    let context = try GeometryContext()
+    return try geometries.map { try context.read($0).envelope() }
   }
 
   static func envelope(of geometry: Geometry) throws -> Envelope {
