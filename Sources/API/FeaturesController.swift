@@ -327,13 +327,8 @@ struct FeaturesController<Context: RequestContext>: Sendable {
             "cursor", es: "no corresponde a esta colección", en: "does not belong to this collection")
         }
         source = .layer(versionID: pinned)
-      } else if pinned != current {
-        switch info.source {
-        case .faces: source = .faces(runID: pinned)
-        case .conflicts: source = .conflicts(runID: pinned)
-        case .affectations: source = .affectations(runID: pinned)
-        case .layer: break
-        }
+      } else if pinned != current, let pinnedSource = CollectionSource.analysis(info.kind, runID: pinned) {
+        source = pinnedSource
       }
       revision = pinned
     }

@@ -12,6 +12,18 @@ public enum CollectionSource: Sendable, Equatable {
   case affectations(runID: Int64)
 }
 
+extension CollectionSource {
+  /// An analysis result of `kind` (`faces`, `conflicts`, `affectations`) of a run.
+  public static func analysis(_ kind: String, runID: Int64) -> CollectionSource? {
+    switch kind {
+    case "faces": .faces(runID: runID)
+    case "conflicts": .conflicts(runID: runID)
+    case "affectations": .affectations(runID: runID)
+    default: nil
+    }
+  }
+}
+
 /// A collection of the OGC API.
 public struct CollectionInfo: Sendable, Equatable {
   public var id: String
@@ -92,55 +104,8 @@ public struct FeatureText: Sendable {
 public enum FeatureQueries {
   /// Published layers, then the latest analysis results of each municipality.
   public static func collections(client: PostgresClient, logger: Logger) async throws -> [CollectionInfo] {
-    var out: [CollectionInfo] = []
-    let layers = try await client.query(
-      """
-      SELECT l.slug, l.kind::text, l.title, l.divipola::text, l.determinant_type, v.geometry_family, v.id, v.number,
-             ST_XMin(e.g), ST_YMin(e.g), ST_XMax(e.g), ST_YMax(e.g)
-      FROM layer l JOIN layer_version v ON v.layer_id = l.id AND v.status = 'published'
-      LEFT JOIN LATERAL (SELECT ST_Transform(v.extent, 4326) AS g) e ON true
-      ORDER BY l.slug
-      """, logger: logger)
-    for try await row in layers.decode(
-      (String, String, String?, String?, String?, String?, Int64, Int, Double?, Double?, Double?, Double?)
-        .self)
-    {
-      out.append(
-        CollectionInfo(
-          id: row.0, kind: row.1, title: row.2, divipola: row.3, determinantType: row.4,
-          geometryFamily: row.5,
-          source: .layer(versionID: row.6), revision: Int64(row.7),
-          extent: extent(row.8, row.9, row.10, row.11)))
-    }
-    let runs = try await client.query(
-      """
-      SELECT id, divipola::text, ST_XMin(e.g), ST_YMin(e.g), ST_XMax(e.g), ST_YMax(e.g)
-      FROM (SELECT DISTINCT ON (divipola) id, divipola, scope FROM analysis_run
-            WHERE status = 'succeeded' ORDER BY divipola, id DESC) r
-      LEFT JOIN LATERAL (SELECT ST_Transform(ST_Envelope(r.scope), 4326) AS g) e ON true
-      ORDER BY divipola
-      """, logger: logger)
-    for try await (id, divipola, a, b, c, d) in runs.decode(
-      (Int64, String, Double?, Double?, Double?, Double?).self)
-    {
-      let box = extent(a, b, c, d)
-      out.append(
-        CollectionInfo(
-          id: "analysis-\(divipola)-faces", kind: "faces", title: nil, divipola: divipola,
-          determinantType: nil,
-          geometryFamily: "polygon", source: .faces(runID: id), revision: id, extent: box))
-      out.append(
-        CollectionInfo(
-          id: "analysis-\(divipola)-conflicts", kind: "conflicts", title: nil, divipola: divipola,
-          determinantType: nil, geometryFamily: "polygon", source: .conflicts(runID: id), revision: id,
-          extent: box))
-      out.append(
-        CollectionInfo(
-          id: "analysis-\(divipola)-affectations", kind: "affectations", title: nil, divipola: divipola,
-          determinantType: nil, geometryFamily: "polygon", source: .affectations(runID: id), revision: id,
-          extent: box))
-    }
-    return out
+    try await layerCollections(slug: nil, client: client, logger: logger)
+      + analysisCollections(divipola: nil, client: client, logger: logger)
   }
 
   /// One collection by id, without listing the others (the hot path of every items request).
@@ -149,45 +114,75 @@ public enum FeatureQueries {
   ) async throws -> CollectionInfo? {
     let parts = id.split(separator: "-")
     if parts.count == 3, parts[0] == "analysis", parts[1].count == 5, parts[1].allSatisfy(\.isNumber),
-      ["faces", "conflicts", "affectations"].contains(parts[2])
+      analysisKinds.contains(String(parts[2]))
     {
-      let divipola = String(parts[1])
-      let rows = try await client.query(
-        """
-        SELECT id, ST_XMin(e.g), ST_YMin(e.g), ST_XMax(e.g), ST_YMax(e.g)
-        FROM (SELECT id, scope FROM analysis_run WHERE status = 'succeeded' AND divipola = \(divipola)
-              ORDER BY id DESC LIMIT 1) r
-        LEFT JOIN LATERAL (SELECT ST_Transform(ST_Envelope(r.scope), 4326) AS g) e ON true
-        """, logger: logger)
-      for try await (run, a, b, c, d) in rows.decode((Int64, Double?, Double?, Double?, Double?).self) {
-        let kind = String(parts[2])
-        let source: CollectionSource =
-          kind == "faces"
-          ? .faces(runID: run) : kind == "conflicts" ? .conflicts(runID: run) : .affectations(runID: run)
-        return CollectionInfo(
-          id: id, kind: kind, title: nil, divipola: divipola, determinantType: nil, geometryFamily: "polygon",
-          source: source, revision: run, extent: extent(a, b, c, d))
-      }
-      return nil
+      return try await analysisCollections(divipola: String(parts[1]), client: client, logger: logger)
+        .first { $0.id == id }
     }
+    return try await layerCollections(slug: id, client: client, logger: logger).first
+  }
+
+  /// The kinds of analysis results served as collections.
+  static let analysisKinds = ["faces", "conflicts", "affectations"]
+
+  /// Published layers (all of them, or the one with `slug`).
+  static func layerCollections(
+    slug: String?, client: PostgresClient, logger: Logger
+  ) async throws
+    -> [CollectionInfo]
+  {
     let rows = try await client.query(
       """
       SELECT l.slug, l.kind::text, l.title, l.divipola::text, l.determinant_type, v.geometry_family, v.id, v.number,
              ST_XMin(e.g), ST_YMin(e.g), ST_XMax(e.g), ST_YMax(e.g)
       FROM layer l JOIN layer_version v ON v.layer_id = l.id AND v.status = 'published'
       LEFT JOIN LATERAL (SELECT ST_Transform(v.extent, 4326) AS g) e ON true
-      WHERE l.slug = \(id)
+      WHERE \(slug)::text IS NULL OR l.slug = \(slug)
+      ORDER BY l.slug
       """, logger: logger)
+    var out: [CollectionInfo] = []
     for try await row in rows.decode(
       (String, String, String?, String?, String?, String?, Int64, Int, Double?, Double?, Double?, Double?)
         .self)
     {
-      return CollectionInfo(
-        id: row.0, kind: row.1, title: row.2, divipola: row.3, determinantType: row.4, geometryFamily: row.5,
-        source: .layer(versionID: row.6), revision: Int64(row.7), extent: extent(row.8, row.9, row.10, row.11)
-      )
+      out.append(
+        CollectionInfo(
+          id: row.0, kind: row.1, title: row.2, divipola: row.3, determinantType: row.4,
+          geometryFamily: row.5, source: .layer(versionID: row.6), revision: Int64(row.7),
+          extent: extent(row.8, row.9, row.10, row.11)))
     }
-    return nil
+    return out
+  }
+
+  /// The faces, conflicts and affectations of the latest succeeded run of each municipality
+  /// (or of `divipola`).
+  static func analysisCollections(
+    divipola: String?, client: PostgresClient, logger: Logger
+  ) async throws
+    -> [CollectionInfo]
+  {
+    let rows = try await client.query(
+      """
+      SELECT id, divipola::text, ST_XMin(e.g), ST_YMin(e.g), ST_XMax(e.g), ST_YMax(e.g)
+      FROM (SELECT DISTINCT ON (divipola) id, divipola, scope FROM analysis_run
+            WHERE status = 'succeeded' AND (\(divipola)::text IS NULL OR divipola = \(divipola))
+            ORDER BY divipola, id DESC) r
+      LEFT JOIN LATERAL (SELECT ST_Transform(ST_Envelope(r.scope), 4326) AS g) e ON true
+      ORDER BY divipola
+      """, logger: logger)
+    var out: [CollectionInfo] = []
+    for try await (run, code, a, b, c, d) in rows.decode(
+      (Int64, String, Double?, Double?, Double?, Double?).self)
+    {
+      for kind in analysisKinds {
+        out.append(
+          CollectionInfo(
+            id: "analysis-\(code)-\(kind)", kind: kind, title: nil, divipola: code, determinantType: nil,
+            geometryFamily: "polygon", source: CollectionSource.analysis(kind, runID: run)!, revision: run,
+            extent: extent(a, b, c, d)))
+      }
+    }
+    return out
   }
 
   static func extent(_ a: Double?, _ b: Double?, _ c: Double?, _ d: Double?) -> [Double]? {

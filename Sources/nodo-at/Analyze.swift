@@ -170,6 +170,15 @@ struct AnalyzeCommand: AsyncParsableCommand {
 
 /// The run's progress on a terminal: console-kit's progress bar titled with the stage.
 final class StageLine: Sendable {
+  /// Each stage's name in Spanish and English.
+  static let names: [String: (String, String)] = [
+    "load": ("cargando capas", "loading layers"),
+    "prepare": ("preparando determinantes", "preparing determinants"),
+    "faces": ("caras de confluencia", "confluence faces"),
+    "conflicts": ("conflictos con el POT", "POT conflicts"),
+    "affectations": ("afectaciones de predios", "parcel affectations"), "save": ("guardando", "saving"),
+    "done": ("listo", "done"),
+  ]
   private let bar: ActivityIndicator<ProgressBar>?
   private let language: Language
   private let divipola: String
@@ -188,16 +197,8 @@ final class StageLine: Sendable {
 
   func update(_ fraction: Double, _ stage: String) {
     guard let bar else { return }
-    let names: [String: (String, String)] = [
-      "load": ("cargando capas", "loading layers"),
-      "prepare": ("preparando determinantes", "preparing determinants"),
-      "faces": ("caras de confluencia", "confluence faces"),
-      "conflicts": ("conflictos con el POT", "POT conflicts"),
-      "affectations": ("afectaciones de predios", "parcel affectations"), "save": ("guardando", "saving"),
-      "done": ("listo", "done"),
-    ]
     bar.activity.currentProgress = fraction
-    bar.activity.title = divipola + " · " + (names[stage].map { language.pick($0.0, $0.1) } ?? stage)
+    bar.activity.title = divipola + " · " + (Self.names[stage].map { language.pick($0.0, $0.1) } ?? stage)
   }
 
   func finish(succeeded: Bool = true) {
