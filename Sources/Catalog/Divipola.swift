@@ -5,6 +5,12 @@ public struct Divipola: Hashable, Sendable, Codable, CustomStringConvertible, Co
 
   /// Accepts exactly five ASCII digits; returns nil otherwise.
   public init?(_ text: String) {
+    // Fast path: five ASCII digits, nothing to trim.
+    let utf8 = text.utf8
+    if utf8.count == 5 && utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) {
+      code = text
+      return
+    }
     let trimmed = text.filter { !$0.isWhitespace }
     guard trimmed.count == 5, trimmed.allSatisfy({ $0.isASCII && $0.isNumber }) else {
       return nil

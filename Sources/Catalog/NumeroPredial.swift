@@ -28,6 +28,12 @@ public struct NumeroPredial: Hashable, Sendable, CustomStringConvertible {
 
   /// Validates length, digits and the condición code (LADM-COL rule R4005).
   public static func validate(_ text: String) -> Problem? {
+    // Fast path, once per parcel on every load: 30 ASCII digits.
+    let utf8 = text.utf8
+    if utf8.count == 30 && utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) {
+      let condition = Character(Unicode.Scalar(utf8[utf8.index(utf8.startIndex, offsetBy: 21)]))
+      return conditions[condition] == nil ? .unknownCondition(condition) : nil
+    }
     let count = text.count
     guard count == 30 else { return .wrongLength(count) }
     guard text.allSatisfy({ $0.isASCII && $0.isNumber }) else { return .notDigits }
@@ -41,9 +47,11 @@ public struct NumeroPredial: Hashable, Sendable, CustomStringConvertible {
     digits = text
   }
 
+  /// Digits `from` (1-based) to `from + length - 1`; the digits are ASCII.
   private func slice(_ from: Int, _ length: Int) -> String {
-    let start = digits.index(digits.startIndex, offsetBy: from - 1)
-    return String(digits[start..<digits.index(start, offsetBy: length)])
+    let utf8 = digits.utf8
+    let start = utf8.index(utf8.startIndex, offsetBy: from - 1)
+    return String(Substring(utf8[start..<utf8.index(start, offsetBy: length)]))
   }
 
   public var divipola: Divipola { Divipola(slice(1, 5))! }
@@ -51,6 +59,8 @@ public struct NumeroPredial: Hashable, Sendable, CustomStringConvertible {
   public var sector: String { slice(8, 2) }
   public var manzanaVereda: String { slice(14, 4) }
   public var terreno: String { slice(18, 4) }
-  public var condicion: Character { digits[digits.index(digits.startIndex, offsetBy: 21)] }
+  public var condicion: Character {
+    Character(Unicode.Scalar(digits.utf8[digits.utf8.index(digits.utf8.startIndex, offsetBy: 21)]))
+  }
   public var description: String { digits }
 }

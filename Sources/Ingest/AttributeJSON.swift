@@ -31,6 +31,12 @@ enum AttributeJSON {
 
   static func appendString(_ text: String, to out: inout String) {
     out += "\""
+    // Fast path: nothing to escape (most values), appended whole.
+    if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+      out += text
+      out += "\""
+      return
+    }
     for scalar in text.unicodeScalars {
       switch scalar {
       case "\"": out += "\\\""
