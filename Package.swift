@@ -71,7 +71,7 @@ let package = Package(
     .target(
       name: "Ingest",
       dependencies: [
-        "Geo", "Store", "Catalog",
+        "Geo", "Overlay", "Store", "Catalog",
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "PostgresNIO", package: "postgres-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),

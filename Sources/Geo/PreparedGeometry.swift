@@ -31,6 +31,15 @@ public final class PreparedGeometry {
       "GEOSPreparedContains_r")
   }
 
+  /// `GEOSPreparedContainsProperly_r` (2 on exception): `other` lies in the interior, touching
+  /// no boundary. Never falls back to a full relate, unlike `covers` and `contains` when the
+  /// boundaries touch.
+  public func containsProperly(_ other: NativeGeometry) throws -> Bool {
+    try base.predicate(
+      GEOSPreparedContainsProperly_r(base.context.handle, pointer, other.pointer),
+      "GEOSPreparedContainsProperly_r")
+  }
+
   /// `GEOSPreparedCovers_r` (2 on exception).
   public func covers(_ other: NativeGeometry) throws -> Bool {
     try base.predicate(

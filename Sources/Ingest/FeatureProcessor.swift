@@ -5,8 +5,16 @@ import Store
 
 /// What happened to one feature.
 enum Outcome: Sendable {
-  case row(FeatureRow, repaired: Bool, outside: Bool)
+  /// `shape` is kept for the checks over the whole layer (cadastral R3001).
+  case row(FeatureRow, repaired: Bool, outside: Bool, shape: Shape?)
   case dropped(reason: String, detail: String?)
+}
+
+/// A written feature's box and geometry (EPSG:9377), as stored.
+struct Shape: Sendable {
+  var fid: Int64
+  var envelope: Envelope
+  var geometry: Geometry
 }
 
 /// Turns source features into rows: EPSG:9377, valid, multi, attributes renamed by the
@@ -81,11 +89,14 @@ final class FeatureProcessor {
       let outside = !CRSIdentifier.colombiaCTM12.intersects(envelope)
       let (npn, code) = checks(
         feature.values, fid: fid, area: featureFamily == .polygon ? try final.area() : nil)
+      let stored = try final.geometry()
       let row = FeatureRow(
         fid: fid, sourceFID: feature.fid, divipola: code, npn: npn,
         attributesJSON: AttributeJSON.object(names: names, values: feature.values, extra: extra),
-        hexEWKB: try final.geometry().hexEWKB(srid: 9377))
-      return .row(row, repaired: repair.changed || sourceInvalid, outside: outside)
+        hexEWKB: stored.hexEWKB(srid: 9377))
+      return .row(
+        row, repaired: repair.changed || sourceInvalid, outside: outside,
+        shape: kind == .cadastral ? Shape(fid: fid, envelope: envelope, geometry: stored) : nil)
     } catch let error as GeoError {
       return .dropped(reason: "unreadable_geometry", detail: error.message)
     } catch {
@@ -103,7 +114,7 @@ final class FeatureProcessor {
     case .cadastral:
       var npn: String?
       var code = divipola
-      if let npnIndex, let text = values[npnIndex].stringValue?.trimmingCharacters(in: .whitespaces) {
+      if let npnIndex, let text = values[npnIndex].stringValue.map(Self.trimmed) {
         npn = text
         if NumeroPredial.validate(text) != nil {
           note("npn_invalid", fid)
@@ -125,7 +136,7 @@ final class FeatureProcessor {
       return (npn, code)
     case .boundary:
       guard let divipolaIndex else { return (nil, divipola) }
-      guard var text = values[divipolaIndex].stringValue?.trimmingCharacters(in: .whitespaces), !text.isEmpty
+      guard var text = values[divipolaIndex].stringValue.map(Self.trimmed), !text.isEmpty
       else {
         note("divipola_missing", fid)
         return (nil, nil)
@@ -141,6 +152,15 @@ final class FeatureProcessor {
     default:
       return (nil, divipola)
     }
+  }
+
+  /// Without leading and trailing whitespace; the common case (printable ASCII at both ends)
+  /// costs no copy and no Foundation call.
+  static func trimmed(_ text: String) -> String {
+    let utf8 = text.utf8
+    func plain(_ byte: UInt8) -> Bool { byte > 0x20 && byte < 0x7F }
+    if let first = utf8.first, let last = utf8.last, plain(first) && plain(last) { return text }
+    return text.trimmingCharacters(in: .whitespaces)
   }
 
   static func number(_ value: FieldValue) -> Double? {

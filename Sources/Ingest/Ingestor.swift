@@ -3,6 +3,7 @@ import Foundation
 import Geo
 import Logging
 import NIOPosix
+import Overlay
 import PostgresNIO
 import Store
 
@@ -97,6 +98,13 @@ public struct Ingestor: Sendable {
         report.dropped = Array(load.dropped.prefix(IngestReport.listLimit))
         report.zOrMDropped = load.zm
         report.curvesLinearized = load.linearized
+        // R3001 needs only the written shapes: it runs while PostgreSQL builds the indexes.
+        let shapes = load.shapes
+        let tolerance = options.overlapTolerance
+        let overlapCheck =
+          options.kind == .cadastral
+          ? Task { try await self.parcelOverlaps(shapes, minimumArea: tolerance) } : nil
+        defer { overlapCheck?.cancel() }
         try await LayerRepository.attachPartition(versionID: version.id, on: connection, logger: logger)
         report.secondsReading = (ContinuousClock.now - started).seconds
 
@@ -111,7 +119,8 @@ public struct Ingestor: Sendable {
         let checking = ContinuousClock.now
         report.findings = load.findings
         report.findings += try await tableChecks(
-          options, versionID: version.id, processorFoundNPN: load.foundNPN, connection: connection)
+          options, versionID: version.id, processorFoundNPN: load.foundNPN, overlapCheck: overlapCheck,
+          connection: connection)
         let invalid = try await QualityChecks.invalidCount(
           versionID: version.id, on: connection, logger: logger)
         if invalid > 0 {
@@ -160,6 +169,8 @@ public struct Ingestor: Sendable {
     var linearized = 0
     var findings: [Finding] = []
     var foundNPN = false
+    /// Written geometries, by fid, for the cadastral overlap check.
+    var shapes: [Shape] = []
   }
 
   /// What a processor needs, for building one per task.
@@ -215,6 +226,10 @@ public struct Ingestor: Sendable {
     var setup: ProcessorSetup?
     var findingFIDs: [String: [Int64]] = [:]
     let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    var readAhead: Task<[Feature], any Error>?
+    defer { readAhead?.cancel() }
+    /// Time spent waiting for GDAL and processing batches; the rest of the load is COPY.
+    var stages = (reading: Duration.zero, processing: Duration.zero)
 
     _ = try await LayerRepository.copyFeatures(versionID: versionID, on: connection, logger: logger) {
       while true {
@@ -238,14 +253,28 @@ public struct Ingestor: Sendable {
               crsOverridden: item.crsOverridden, featuresRead: 0))
         }
         let batch: [Feature]
+        let waited = ContinuousClock.now
         do {
-          // GDAL reads block too: on the thread pool, one call at a time (the box is only ever
-          // touched by the awaiting task).
+          // GDAL reads block too: on the thread pool, one call at a time. The next batch is
+          // read while this one is processed (the box is touched by one task at a time: the
+          // read-ahead is awaited before another starts).
           let box = ReaderBox(reader!)
-          batch = try await NIOThreadPool.singleton.runIfActive { try box.reader.next(max: 4000) }
+          let pending =
+            readAhead
+            ?? Task {
+              try await NIOThreadPool.singleton.runIfActive { try box.reader.next(max: Self.batchSize) }
+            }
+          readAhead = nil
+          batch = try await pending.value
+          if batch.count == Self.batchSize {
+            readAhead = Task {
+              try await NIOThreadPool.singleton.runIfActive { try box.reader.next(max: Self.batchSize) }
+            }
+          }
         } catch let error as GeoError {
           throw IngestError.source(path: plan[planIndex].path, error)
         }
+        stages.reading += ContinuousClock.now - waited
         if batch.isEmpty {
           load.sources[load.sources.count - 1].featuresRead = reader!.featuresRead
           load.sources[load.sources.count - 1].encoding = reader!.encoding
@@ -253,6 +282,7 @@ public struct Ingestor: Sendable {
           planIndex += 1
           continue
         }
+        let processing = ContinuousClock.now
         let chunkSetup = setup!
         let firstFID = nextFID
         nextFID += Int64(batch.count)
@@ -291,8 +321,9 @@ public struct Ingestor: Sendable {
             if feature.linearized { load.linearized += 1 }
             let named = SourceFeature(source: sourceIndex, fid: feature.fid)
             switch outcome {
-            case .row(let row, let repaired, let outside):
+            case .row(let row, let repaired, let outside, let shape):
               rows.append(row)
+              if let shape { load.shapes.append(shape) }
               if repaired { load.repaired.append(named) }
               if outside { load.outside.append(named) }
             case .dropped(let reason, let detail):
@@ -302,6 +333,7 @@ public struct Ingestor: Sendable {
         }
         setup?.family = load.family
         load.written += rows.count
+        stages.processing += ContinuousClock.now - processing
         progress(
           IngestProgress(
             featuresDone: load.read, featuresTotal: total, seconds: (ContinuousClock.now - started).seconds))
@@ -313,12 +345,22 @@ public struct Ingestor: Sendable {
       return Finding(
         code: code, count: sorted.count, examples: sorted.prefix(50).map(String.init), detail: nil)
     }
+    logger.debug(
+      "ingest stages",
+      metadata: [
+        "waiting_for_gdal_s": "\(stages.reading.seconds)", "processing_s": "\(stages.processing.seconds)",
+        "total_s": "\((ContinuousClock.now - started).seconds)",
+      ])
     return load
   }
 
+  /// Features read from GDAL per call, and processed together on every core.
+  static let batchSize = 4_000
+
   /// Checks over the whole loaded table.
   private func tableChecks(
-    _ options: IngestOptions, versionID: Int64, processorFoundNPN: Bool, connection: PostgresConnection
+    _ options: IngestOptions, versionID: Int64, processorFoundNPN: Bool,
+    overlapCheck: Task<[QualityChecks.Overlap], any Error>?, connection: PostgresConnection
   ) async throws -> [Finding] {
     var findings: [Finding] = []
     /// Codes that must be unique and are not.
@@ -338,8 +380,7 @@ public struct Ingestor: Sendable {
         findings.append(Finding(code: "npn_not_mapped", count: 0, examples: [], detail: nil))
       }
       try await duplicates(.npn, finding: "npn_duplicate")
-      let overlaps = try await QualityChecks.overlaps(
-        versionID: versionID, minimumArea: options.overlapTolerance, on: connection, logger: logger)
+      let overlaps = try await overlapCheck?.value ?? []
       if !overlaps.isEmpty {
         let area = overlaps.reduce(0) { $0 + $1.area }
         findings.append(
@@ -367,6 +408,40 @@ public struct Ingestor: Sendable {
       break
     }
     return findings
+  }
+
+  /// R3001: pairs of written features whose interiors overlap by more than `minimumArea` m²,
+  /// largest first. Checked in GEOS and plain Swift on the thread pool (runs of spatially close
+  /// features, one context per run), on the geometries exactly as written.
+  private func parcelOverlaps(_ shapes: [Shape], minimumArea: Double) async throws -> [QualityChecks.Overlap]
+  {
+    let started = ContinuousClock.now
+    let index = SelfOverlaps.Index(envelopes: shapes.map(\.envelope))
+    let runs = index.spatialRuns(size: 2_000)
+    let pairs = try await withThrowingTaskGroup(of: [SelfOverlaps.Pair].self) { group in
+      for run in runs {
+        group.addTask {
+          try await NIOThreadPool.singleton.runIfActive {
+            try SelfOverlaps.find(members: run, index: index, minimumArea: minimumArea) {
+              shapes[$0].geometry
+            }
+          }
+        }
+      }
+      var all: [SelfOverlaps.Pair] = []
+      for try await found in group { all += found }
+      return all
+    }
+    logger.debug(
+      "R3001 overlap check",
+      metadata: [
+        "features": "\(shapes.count)", "pairs": "\(pairs.count)",
+        "seconds": "\((ContinuousClock.now - started).seconds)",
+      ])
+    return pairs.map {
+      let (a, b) = (shapes[$0.first].fid, shapes[$0.second].fid)
+      return QualityChecks.Overlap(fidA: min(a, b), fidB: max(a, b), area: $0.area)
+    }.sorted { ($1.area, $0.fidA, $0.fidB) < ($0.area, $1.fidA, $1.fidB) }
   }
 
   private func validate(_ options: IngestOptions) throws {

@@ -1,0 +1,218 @@
+import Geo
+
+/// Pairs of polygons of one layer whose interiors overlap: LADM-COL rule R3001 (parcels must
+/// not overlap). Written for coverages, where nearly every neighbouring pair merely touches.
+///
+/// Each pair is examined once, by the member with the smaller index. Pairs whose interiors
+/// certainly do not meet are dismissed by `PlanarRings` in plain Swift. Of the rest, the one with
+/// the larger box is prepared (once per call, cached), so a parcel with thousands of vertices
+/// next to hundreds of small ones is indexed once instead of re-read for every pair — in SQL
+/// this case took 47 s on Cambridge's 13,116 parcels.
+public enum SelfOverlaps {
+  /// Two members (indices into the input) and the area of their intersection, m².
+  public struct Pair: Sendable, Equatable {
+    public var first: Int
+    public var second: Int
+    public var area: Double
+  }
+
+  /// The members' boxes, indexed once and shared by the workers.
+  public struct Index: Sendable {
+    let grid: EnvelopeGrid
+
+    public init(envelopes: [Envelope]) { grid = EnvelopeGrid(envelopes) }
+
+    public var count: Int { grid.envelopes.count }
+
+    /// The members in an order where neighbours are close (rows of cells, bottom to top),
+    /// split into runs of about `size`: each run reads few geometries besides its own.
+    public func spatialRuns(size: Int) -> [[Int]] {
+      let envelopes = grid.envelopes
+      guard let first = envelopes.first else { return [] }
+      var bounds = first
+      for envelope in envelopes.dropFirst() { bounds = bounds.union(envelope) }
+      let side = max(1, Int(Double(envelopes.count).squareRoot() / 8))
+      let width = max(bounds.width / Double(side), 1e-9)
+      let height = max(bounds.height / Double(side), 1e-9)
+      func cell(_ e: Envelope) -> Int {
+        let x = min(side - 1, max(0, Int(((e.minX + e.maxX) / 2 - bounds.minX) / width)))
+        let y = min(side - 1, max(0, Int(((e.minY + e.maxY) / 2 - bounds.minY) / height)))
+        return y * side + (y % 2 == 0 ? x : side - 1 - x)
+      }
+      let ordered = envelopes.indices.sorted {
+        let a = cell(envelopes[$0])
+        let b = cell(envelopes[$1])
+        return a != b ? a < b : $0 < $1
+      }
+      return stride(from: 0, to: ordered.count, by: max(1, size)).map {
+        Array(ordered[$0..<min($0 + max(1, size), ordered.count)])
+      }
+    }
+  }
+
+  /// The pairs (i, j), i in `members`, j > i, whose intersection is larger than `minimumArea`.
+  /// `geometry(k)` gives member k's WKB; it is read at most once per call.
+  public static func find(
+    members: [Int], index: Index, minimumArea: Double, geometry: (Int) -> Geometry
+  ) throws -> [Pair] {
+    try withoutActuallyEscaping(geometry) { geometry in
+      var cache = Cache(context: try GeometryContext(), geometry: geometry)
+      return try pairs(members: members, index: index, minimumArea: minimumArea, cache: &cache)
+    }
+  }
+
+  private static func pairs(
+    members: [Int], index: Index, minimumArea: Double, cache: inout Cache
+  ) throws
+    -> [Pair]
+  {
+    let envelopes = index.grid.envelopes
+    var out: [Pair] = []
+    for i in members {
+      for j in index.grid.query(envelopes[i]) where j > i {
+        guard try !cache.clearlyBelow(i, j, minimumArea: minimumArea) else { continue }
+        // Prepare the larger box: it is the one met by many pairs.
+        let (big, small) = boxArea(envelopes[i]) >= boxArea(envelopes[j]) ? (i, j) : (j, i)
+        let wide = try cache.prepared(big)
+        let narrow = try cache.native(small)
+        guard try wide.intersects(narrow) else { continue }
+        let area: Double
+        // Not `covers`: when boundaries touch (every neighbour in a coverage) it falls back
+        // to a full relate, which costs more than the intersection.
+        if envelopes[big].contains(envelopes[small]), try wide.containsProperly(narrow) {
+          area = try narrow.area()
+        } else {
+          area = try narrow.intersection(with: try cache.native(big)).area()
+        }
+        if area > minimumArea { out.append(Pair(first: i, second: j, area: area)) }
+      }
+    }
+    return out
+  }
+
+  /// A member, or one cell's piece of a member with many vertices.
+  struct Piece {
+    var envelope: Envelope
+    var native: NativeGeometry
+    var rings: PlanarRings?
+  }
+
+  /// What one call has read, prepared and cut, by member.
+  struct Cache {
+    let context: GeometryContext
+    let geometry: (Int) -> Geometry
+    var natives: [Int: NativeGeometry] = [:]
+    var preparedGeometries: [Int: PreparedGeometry] = [:]
+    var rings: [Int: PlanarRings?] = [:]
+    var pieces: [Int: [Piece]] = [:]
+
+    init(context: GeometryContext, geometry: @escaping (Int) -> Geometry) {
+      self.context = context
+      self.geometry = geometry
+    }
+
+    mutating func native(_ k: Int) throws -> NativeGeometry {
+      if let known = natives[k] { return known }
+      let read = try context.read(geometry(k))
+      natives[k] = read
+      return read
+    }
+
+    mutating func prepared(_ k: Int) throws -> PreparedGeometry {
+      if let known = preparedGeometries[k] { return known }
+      let made = try PreparedGeometry(try native(k))
+      preparedGeometries[k] = made
+      return made
+    }
+
+    /// Plain-Swift rings of a member small enough for the quadratic tests, else nil.
+    mutating func planar(_ k: Int) -> PlanarRings? {
+      if let known = rings[k] { return known }
+      var read = PlanarRings(geometry(k))
+      if let found = read, found.vertexCount > planarLimit { read = nil }
+      rings[k] = read
+      return read
+    }
+
+    /// A member with many vertices, cut by a grid into pieces of a few hundred vertices each
+    /// (the pieces' areas add up to the member's: they meet only along the cut lines).
+    mutating func cut(_ k: Int) throws -> [Piece]? {
+      if let known = pieces[k] { return known }
+      guard let whole = PlanarRings(geometry(k)), whole.vertexCount > planarLimit else { return nil }
+      let member = try native(k)
+      let bounds = try member.envelope()
+      let side = max(2, Int((Double(whole.vertexCount) / Double(planarLimit / 2)).squareRoot().rounded(.up)))
+      let width = bounds.width / Double(side)
+      let height = bounds.height / Double(side)
+      var made: [Piece] = []
+      for row in 0..<side {
+        for column in 0..<side {
+          let cell = Envelope(
+            minX: bounds.minX + Double(column) * width, minY: bounds.minY + Double(row) * height,
+            maxX: column == side - 1 ? bounds.maxX : bounds.minX + Double(column + 1) * width,
+            maxY: row == side - 1 ? bounds.maxY : bounds.minY + Double(row + 1) * height)
+          let piece = try member.intersection(with: try context.rectangle(cell)).asMultiPolygon()
+          guard try !piece.isEmpty() else { continue }
+          let rings = PlanarRings(try piece.geometry()).flatMap { $0.vertexCount > planarLimit ? nil : $0 }
+          made.append(Piece(envelope: try piece.envelope(), native: piece, rings: rings))
+        }
+      }
+      pieces[k] = made
+      return made
+    }
+
+    /// Whether the pair's overlap is certainly not above `minimumArea`, found without GEOS
+    /// where it can be: neighbours that merely touch share their vertices (exact test), or one
+    /// is convex and clipping the other by it leaves clearly less than the minimum (vertices
+    /// computed on a neighbour's edge are rarely exactly on it, and leave overlaps of 1e-10 m²).
+    /// A member with many vertices is taken piece by piece.
+    mutating func clearlyBelow(_ i: Int, _ j: Int, minimumArea: Double) throws -> Bool {
+      let a = planar(i)
+      let b = planar(j)
+      if let a, let b { return Self.below(a, b, minimumArea: minimumArea) ?? false }
+      guard minimumArea > 0 else { return false }
+      // One (or both) has many vertices: add up its pieces against the other.
+      let left = try cut(i) ?? a.map { [Piece(envelope: envelope($0), native: try native(i), rings: $0)] }
+      let right = try cut(j) ?? b.map { [Piece(envelope: envelope($0), native: try native(j), rings: $0)] }
+      guard let left, let right else { return false }
+      var area = 0.0
+      for p in left {
+        for q in right where p.envelope.intersects(q.envelope) {
+          if let pr = p.rings, let qr = q.rings {
+            if pr.interiorsDisjoint(qr) { continue }
+            if let clipped = Self.clipped(pr, qr) {
+              area += clipped
+              continue
+            }
+          }
+          area += try p.native.intersection(with: q.native).area()
+          if area >= minimumArea / 2 { return false }
+        }
+        if area >= minimumArea / 2 { return false }
+      }
+      return area < minimumArea / 2
+    }
+
+    private func envelope(_ rings: PlanarRings) -> Envelope {
+      Envelope(minX: rings.minX, minY: rings.minY, maxX: rings.maxX, maxY: rings.maxY)
+    }
+
+    /// True or false when the plain-Swift tests decide, nil when they cannot.
+    static func below(_ a: PlanarRings, _ b: PlanarRings, minimumArea: Double) -> Bool? {
+      if a.interiorsDisjoint(b) { return true }
+      guard minimumArea > 0, let clipped = clipped(a, b) else { return nil }
+      return clipped < minimumArea / 2
+    }
+
+    /// The area of a ∩ b when one of them is convex.
+    static func clipped(_ a: PlanarRings, _ b: PlanarRings) -> Double? {
+      b.isConvex ? a.clippedArea(by: b) : a.isConvex ? b.clippedArea(by: a) : nil
+    }
+  }
+
+  /// Above this many vertices the plain-Swift test (quadratic in the vertices of the pair)
+  /// costs more than GEOS's indexed one.
+  static let planarLimit = 400
+
+  private static func boxArea(_ e: Envelope) -> Double { e.width * e.height }
+}

@@ -1,0 +1,162 @@
+import Foundation
+import Geo
+import Testing
+
+@testable import Overlay
+
+/// R3001: overlapping members of one layer, with the plain-Swift dismissal of touching pairs
+/// checked against GEOS on every pair.
+@Suite("Self overlaps (R3001)")
+struct SelfOverlapsTests {
+  static func polygon(_ points: [(Double, Double)]) throws -> Geometry {
+    let ring = (points + [points[0]]).map { "\($0.0) \($0.1)" }.joined(separator: ", ")
+    return try Geometry(wkt: "POLYGON((\(ring)))")
+  }
+
+  static func rectangle(_ x0: Double, _ y0: Double, _ x1: Double, _ y1: Double) throws -> Geometry {
+    try polygon([(x0, y0), (x1, y0), (x1, y1), (x0, y1)])
+  }
+
+  static func overlaps(_ geometries: [Geometry], minimumArea: Double = 0) throws -> [[Int]: Double] {
+    let context = try GeometryContext()
+    let envelopes = try geometries.map { try context.read($0).envelope() }
+    let index = SelfOverlaps.Index(envelopes: envelopes)
+    var out: [[Int]: Double] = [:]
+    for run in index.spatialRuns(size: 3) {
+      for pair in try SelfOverlaps.find(
+        members: run, index: index, minimumArea: minimumArea, geometry: { geometries[$0] })
+      {
+        out[[pair.first, pair.second]] = pair.area
+      }
+    }
+    return out
+  }
+
+  /// Every pair by GEOS, with no shortcut.
+  static func bruteForce(_ geometries: [Geometry], minimumArea: Double = 0) throws -> [[Int]: Double] {
+    let context = try GeometryContext()
+    let natives = try geometries.map { try context.read($0) }
+    var out: [[Int]: Double] = [:]
+    for i in natives.indices {
+      for j in natives.indices where j > i {
+        let area = try natives[i].intersection(with: natives[j]).area()
+        if area > minimumArea { out[[i, j]] = area }
+      }
+    }
+    return out
+  }
+
+  @Test("neighbours sharing edges, T-junctions included, do not overlap")
+  func touching() throws {
+    let layer = [
+      try Self.rectangle(0, 0, 10, 10), try Self.rectangle(10, 0, 20, 5), try Self.rectangle(10, 5, 20, 10),
+      try Self.rectangle(0, 10, 20, 12),
+    ]
+    #expect(try Self.overlaps(layer).isEmpty)
+    let rings = layer.map { PlanarRings($0)! }
+    #expect(rings[0].interiorsDisjoint(rings[1]) && rings[1].interiorsDisjoint(rings[0]))
+    #expect(rings[0].interiorsDisjoint(rings[3]) && rings[2].interiorsDisjoint(rings[3]))
+  }
+
+  @Test("copies, crossings, sub-shapes and partial overlaps are found with their areas")
+  func overlapping() throws {
+    let layer = [
+      try Self.rectangle(0, 0, 10, 10),  // 0
+      try Self.rectangle(0, 0, 10, 10),  // 1: a copy of 0
+      try Self.polygon([(0, 0), (10, 0), (10, 10)]),  // 2: half of 0 on three of its corners
+      try Self.rectangle(30, 4, 40, 6),  // 3
+      try Self.rectangle(34, 0, 36, 10),  // 4: crosses 3 with no vertex inside it
+      try Self.rectangle(9, 20, 19, 30),  // 5
+      try Self.rectangle(0, 20, 10, 30),  // 6: 1 m wide overlap with 5
+    ]
+    let found = try Self.overlaps(layer)
+    let expected: [[Int]: Double] = [[0, 1]: 100, [0, 2]: 50, [1, 2]: 50, [3, 4]: 4, [5, 6]: 10]
+    #expect(found == expected)
+    #expect(try Self.overlaps(layer, minimumArea: 20) == [[0, 1]: 100, [0, 2]: 50, [1, 2]: 50])
+    let rings = layer.map { PlanarRings($0)! }
+    #expect(!rings[0].interiorsDisjoint(rings[1]))
+    #expect(!rings[3].interiorsDisjoint(rings[4]))
+    #expect(!rings[2].interiorsDisjoint(rings[0]))
+    // Clipping by a convex polygon keeps the area inside it, for either polygon clipped.
+    #expect(rings[0].isConvex && rings[2].isConvex)
+    #expect(abs(rings[0].clippedArea(by: rings[2]) - 50) < 1e-9)
+    #expect(abs(rings[5].clippedArea(by: rings[6]) - 10) < 1e-9)
+    #expect(abs(rings[3].clippedArea(by: rings[4]) - 4) < 1e-9)
+    let notch = PlanarRings(try Self.polygon([(0, 0), (10, 0), (10, 10), (5, 5), (0, 10)]))!
+    #expect(!notch.isConvex)
+    #expect(abs(notch.clippedArea(by: rings[0]) - 75) < 1e-9)
+  }
+
+  @Test("a jittered coverage with injected overlaps: the same pairs and areas as GEOS on every pair")
+  func agreesWithGEOS() throws {
+    var generator = SplitMix(seed: 7)
+    let side = 12
+    // Grid vertices moved at random: the cells form a coverage with exactly shared vertices.
+    var xs = [[Double]](repeating: [Double](repeating: 0, count: side + 1), count: side + 1)
+    var ys = xs
+    for r in 0...side {
+      for c in 0...side {
+        let inner = r > 0 && r < side && c > 0 && c < side
+        xs[r][c] = Double(c) * 100 + (inner ? generator.next(in: -30...30) : 0)
+        ys[r][c] = Double(r) * 100 + (inner ? generator.next(in: -30...30) : 0)
+      }
+    }
+    var layer: [Geometry] = []
+    for r in 0..<side {
+      for c in 0..<side {
+        // Split some edges with an extra vertex on them (a T-junction for one neighbour only).
+        var ring = [(xs[r][c], ys[r][c])]
+        if c % 3 == 0 {
+          ring.append(((xs[r][c] + xs[r][c + 1]) / 2, (ys[r][c] + ys[r][c + 1]) / 2))
+        }
+        ring += [
+          (xs[r][c + 1], ys[r][c + 1]), (xs[r + 1][c + 1], ys[r + 1][c + 1]), (xs[r + 1][c], ys[r + 1][c]),
+        ]
+        layer.append(try Self.polygon(ring))
+      }
+    }
+    // Overlaps: random rectangles, a copy, and a cell shifted by a fraction of a metre.
+    for _ in 0..<15 {
+      let x = generator.next(in: 0...1_100)
+      let y = generator.next(in: 0...1_100)
+      layer.append(try Self.rectangle(x, y, x + generator.next(in: 5...150), y + generator.next(in: 5...150)))
+    }
+    layer.append(layer[40])
+    layer.append(try Self.rectangle(500.4, 500.4, 560, 560))
+    // Members with many vertices, taken piece by piece: a 1,500-gon over some cells, and a
+    // strip touching the grid's right side along a 1,000-vertex edge.
+    layer.append(
+      try Self.polygon(
+        (0..<1_500).map {
+          let angle = Double($0) / 1_500 * 2 * Double.pi
+          return (620 + 170 * cos(angle), 610 + 170 * sin(angle))
+        }))
+    layer.append(
+      try Self.polygon(
+        [(1_400, 0), (1_400, 1_200)] + (0...1_000).map { (1_200, 1_200 - Double($0) * 1.2) }))
+    let ours = try Self.overlaps(layer, minimumArea: 1)
+    let theirs = try Self.bruteForce(layer, minimumArea: 1)
+    #expect(ours.count == theirs.count)
+    #expect(Set(ours.keys) == Set(theirs.keys))
+    for (pair, area) in theirs {
+      #expect(abs((ours[pair] ?? 0) - area) < 1e-6 * max(area, 1), "pair \(pair)")
+    }
+    #expect(ours.count > 15)
+  }
+}
+
+/// A small deterministic generator, so the case is the same on every machine.
+struct SplitMix {
+  var state: UInt64
+  init(seed: UInt64) { state = seed }
+  mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+  mutating func next(in range: ClosedRange<Double>) -> Double {
+    range.lowerBound + Double(next() >> 11) / Double(1 << 53) * (range.upperBound - range.lowerBound)
+  }
+}
