@@ -117,6 +117,8 @@ let package = Package(
       dependencies: [
         "API", "Store", "Geo", "Catalog", "Ingest", "Fixtures", "Analysis", "Overlay",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "ConsoleKitTerminal", package: "console-kit"),
         .product(name: "Metrics", package: "swift-metrics"),
         .product(name: "Prometheus", package: "swift-prometheus"),

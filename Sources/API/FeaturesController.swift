@@ -140,7 +140,7 @@ struct FeaturesController<Context: RequestContext>: Sendable {
     let selfURL = base + "/collections/\(info.id)/items" + Self.queryString(request, replacing: [:])
     if Self.wantsHTML(request) {
       var features: [String] = []
-      for try await (_, json) in rows.decode((Int64, String).self) where features.count < limit {
+      for try await (_, json) in rows where features.count < limit {
         features.append(json)
       }
       return HTMLPage.items(
@@ -156,7 +156,7 @@ struct FeaturesController<Context: RequestContext>: Sendable {
       var count = 0
       var lastID: Int64?
       var more = false
-      for try await (id, json) in rows.decode((Int64, String).self) {
+      for try await (id, json) in rows {
         if count == limit {
           more = true
           break
@@ -203,7 +203,7 @@ struct FeaturesController<Context: RequestContext>: Sendable {
     let rows = try await FeatureQueries.items(
       parsed.source, parsed.query, client: database.client, logger: logger)
     var found: String?
-    for try await (_, json) in rows.decode((Int64, String).self) where found == nil { found = json }
+    for try await (_, json) in rows where found == nil { found = json }
     guard let json = found else { throw Problem.featureNotFound(info.id, String(fid)) }
     if Self.wantsHTML(request) {
       return HTMLPage.items(
@@ -389,8 +389,20 @@ struct FeaturesController<Context: RequestContext>: Sendable {
   /// A link object as JSON text.
   static func linkJSON(_ href: String, _ rel: String, _ type: String) -> String {
     func quoted(_ text: String) -> String {
-      "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-        + "\""
+      // Nothing to escape in nearly every link: no Foundation call on the hot path.
+      guard text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") })
+      else { return "\"" + text + "\"" }
+      var out = "\""
+      for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\u{0}"..."\u{1F}":
+          out += "\\u00" + (scalar.value < 16 ? "0" : "") + String(scalar.value, radix: 16)
+        default: out.unicodeScalars.append(scalar)
+        }
+      }
+      return out + "\""
     }
     return "{\"href\":\(quoted(href)),\"rel\":\(quoted(rel)),\"type\":\(quoted(type))}"
   }
@@ -400,10 +412,9 @@ struct FeaturesController<Context: RequestContext>: Sendable {
     var now = time(nil)
     var parts = tm()
     gmtime_r(&now, &parts)
-    return String(
-      format: "%04d-%02d-%02dT%02d:%02d:%02dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
-      Int(parts.tm_mday),
-      Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
+    func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : String(value) }
+    return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T"
+      + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
   }
 
   static func link(_ href: String, _ rel: String, _ type: String, _ title: String?) -> [String: Any] {

@@ -91,6 +91,10 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
         tls: .disable)
     }
     configuration.options.connectTimeout = .seconds(5)
+    // Pool size (postgres-nio's default is 20).
+    if let text = ProcessInfo.processInfo.environment["NODO_DB_POOL_MAX"], let size = Int(text), size > 0 {
+      configuration.options.maximumConnections = size
+    }
     return configuration
   }
 }

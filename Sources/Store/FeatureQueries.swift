@@ -131,20 +131,11 @@ public enum FeatureQueries {
   ) async throws
     -> [CollectionInfo]
   {
-    let rows = try await client.query(
-      """
-      SELECT l.slug, l.kind::text, l.title, l.divipola::text, l.determinant_type, v.geometry_family, v.id, v.number,
-             ST_XMin(e.g), ST_YMin(e.g), ST_XMax(e.g), ST_YMax(e.g)
-      FROM layer l JOIN layer_version v ON v.layer_id = l.id AND v.status = 'published'
-      LEFT JOIN LATERAL (SELECT ST_Transform(v.extent, 4326) AS g) e ON true
-      WHERE \(slug)::text IS NULL OR l.slug = \(slug)
-      ORDER BY l.slug
-      """, logger: logger)
+    // Every items request looks its collection up: prepared, it is parsed and planned once
+    // per connection.
+    let rows = try await client.execute(LayerCollections(slug: slug), logger: logger)
     var out: [CollectionInfo] = []
-    for try await row in rows.decode(
-      (String, String, String?, String?, String?, String?, Int64, Int, Double?, Double?, Double?, Double?)
-        .self)
-    {
+    for try await row in rows {
       out.append(
         CollectionInfo(
           id: row.0, kind: row.1, title: row.2, divipola: row.3, determinantType: row.4,
@@ -254,7 +245,35 @@ public enum FeatureQueries {
 
   /// The page's features as GeoJSON text, built by PostgreSQL, in id order; `limit + 1` rows
   /// at most (the caller writes `limit` and knows there is a next page). Rows stream.
+  /// Features as (id, GeoJSON text), in id order.
+  public typealias FeatureRows = AsyncThrowingMapSequence<PostgresRowSequence, (Int64, String)>
+
   public static func items(
+    _ source: CollectionSource, _ query: ItemsQuery, client: PostgresClient, logger: Logger
+  ) async throws -> FeatureRows {
+    // A layer's feature by id and its plain pages are the hot requests: they run as prepared
+    // statements, parsed and planned once per connection and version. Parsing and planning
+    // this SELECT costs PostgreSQL three times its execution.
+    // Pages in a box stay one-shot: the best plan depends on the box (a small one reads the
+    // spatial index and sorts, a large one walks the ids), which a cached plan cannot follow.
+    if case .layer(let version) = source, query.filter == nil, query.bbox == nil {
+      return try await LayerStatement.$version.withValue(version) {
+        if let id = query.id {
+          return try await client.execute(
+            LayerFeatureByID(id: id, output: LayerOutput(query)), logger: logger)
+        }
+        return try await client.execute(
+          LayerFeatures(
+            after: query.after ?? Int64.min, limit: Int64(query.limit + 1), output: LayerOutput(query)),
+          logger: logger)
+      }
+    }
+    return try await dynamicItems(source, query, client: client, logger: logger).map {
+      try $0.decode((Int64, String).self)
+    }
+  }
+
+  private static func dynamicItems(
     _ source: CollectionSource, _ query: ItemsQuery, client: PostgresClient, logger: Logger
   ) async throws -> PostgresRowSequence {
     var binds = PostgresBindings()
@@ -346,4 +365,123 @@ extension FeatureQueries {
     }
     return []
   }
+}
+
+// MARK: Prepared statements for layer features
+
+/// postgres-nio names and caches a prepared statement by its type, with static SQL; ours read
+/// the layer version from this task-local, set around each call, so that each version's
+/// statement names its partition and plans as well as a literal query would (a version
+/// parameter would leave every partition in the plan).
+enum LayerStatement {
+  @TaskLocal static var version: Int64 = 0
+
+  /// The feature's GeoJSON from `f` (a row of the version's partition), as the dynamic query
+  /// writes it, with $1–$4 choosing the output: SRID, axis flip, digits, properties (null:
+  /// all). ST_Transform to the stored SRID returns its input untouched.
+  static var select: String {
+    """
+    SELECT f.fid, '{"type":"Feature","id":' || f.fid || ',"geometry":' || coalesce(ST_AsGeoJSON(
+      CASE WHEN $2 THEN ST_FlipCoordinates(ST_Transform(f.geom, $1)) ELSE ST_Transform(f.geom, $1) END, $3), 'null')
+    || ',"properties":' || (CASE WHEN $4::text[] IS NULL THEN p.props ELSE coalesce(
+      (SELECT jsonb_object_agg(k, v) FROM jsonb_each(p.props) AS e(k, v) WHERE k = ANY($4::text[])), '{}'::jsonb) END)::text
+    || '}'
+    FROM \(LayerRepository.partition(version)) f
+    CROSS JOIN LATERAL (SELECT f.attributes || jsonb_strip_nulls(jsonb_build_object('npn', f.npn, 'divipola', f.divipola)) AS props) p
+    WHERE f.version_id = \(version)
+    """
+  }
+}
+
+/// How a layer feature is written out: parameters $1–$4.
+struct LayerOutput: Sendable {
+  var srid: Int32
+  var flip: Bool
+  var digits: Int32
+  var properties: [String]?
+
+  init(_ query: ItemsQuery) {
+    srid = query.outputSRID
+    flip = query.flipAxes
+    digits = query.outputSRID == 9377 ? 3 : 7
+    properties = query.properties
+  }
+
+  func bindings(capacity: Int) -> PostgresBindings {
+    var binds = PostgresBindings(capacity: capacity)
+    binds.append(srid)
+    binds.append(flip)
+    binds.append(digits)
+    if let properties { binds.append(properties) } else { binds.appendNull() }
+    return binds
+  }
+
+  static let dataTypes: [PostgresDataType] = [.int4, .bool, .int4, .textArray]
+}
+
+/// One feature of the task-local layer version, by fid.
+struct LayerFeatureByID: PostgresPreparedStatement {
+  typealias Row = (Int64, String)
+  static var name: String { "nodo_feature_by_id_v\(LayerStatement.version)" }
+  static var sql: String { LayerStatement.select + " AND f.fid = $5" }
+  static var bindingDataTypes: [PostgresDataType] { LayerOutput.dataTypes + [.int8] }
+
+  var id: Int64
+  var output: LayerOutput
+
+  func makeBindings() throws -> PostgresBindings {
+    var binds = output.bindings(capacity: 5)
+    binds.append(id)
+    return binds
+  }
+
+  func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+}
+
+/// A page of the task-local layer version after a fid (keyset), in fid order.
+struct LayerFeatures: PostgresPreparedStatement {
+  typealias Row = (Int64, String)
+  static var name: String { "nodo_features_v\(LayerStatement.version)" }
+  static var sql: String { LayerStatement.select + " AND f.fid > $5 ORDER BY f.fid LIMIT $6" }
+  static var bindingDataTypes: [PostgresDataType] { LayerOutput.dataTypes + [.int8, .int8] }
+
+  var after: Int64
+  var limit: Int64
+  var output: LayerOutput
+
+  func makeBindings() throws -> PostgresBindings {
+    var binds = output.bindings(capacity: 6)
+    binds.append(after)
+    binds.append(limit)
+    return binds
+  }
+
+  func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+}
+
+/// The published layers (all, or the one named `$1`), with their extent in CRS84.
+struct LayerCollections: PostgresPreparedStatement {
+  typealias Row = (
+    String, String, String?, String?, String?, String?, Int64, Int, Double?, Double?, Double?, Double?
+  )
+  static let name = "nodo_layer_collections"
+  static let sql = """
+    SELECT l.slug, l.kind::text, l.title, l.divipola::text, l.determinant_type, v.geometry_family, v.id, v.number,
+           ST_XMin(e.g), ST_YMin(e.g), ST_XMax(e.g), ST_YMax(e.g)
+    FROM layer l JOIN layer_version v ON v.layer_id = l.id AND v.status = 'published'
+    LEFT JOIN LATERAL (SELECT ST_Transform(v.extent, 4326) AS g) e ON true
+    WHERE $1::text IS NULL OR l.slug = $1
+    ORDER BY l.slug
+    """
+  static let bindingDataTypes: [PostgresDataType] = [.text]
+
+  var slug: String?
+
+  func makeBindings() throws -> PostgresBindings {
+    var binds = PostgresBindings(capacity: 1)
+    if let slug { binds.append(slug) } else { binds.appendNull() }
+    return binds
+  }
+
+  func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }
