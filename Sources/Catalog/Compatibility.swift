@@ -26,7 +26,7 @@ public struct ZoningUnit: Sendable, Equatable {
   public static func uses(_ text: String?) -> [String] {
     guard let text else { return [] }
     return text.split(whereSeparator: { $0 == ";" || $0 == "," }).map {
-      $0.trimmingCharacters(in: .whitespaces)
+      String($0.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
     }.filter { !$0.isEmpty }
   }
 }
@@ -115,8 +115,20 @@ public struct CompatibilityMatrix: Codable, Sendable {
   }
 
   /// Case- and accent-insensitive form for comparisons ("Expansión" = "expansion").
+  /// Runs for every zoning unit against every rule: ASCII text (most codes) is folded by hand.
   public static func fold(_ text: String) -> String {
-    text.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: Locale(identifier: "es"))
+    let utf8 = text.utf8
+    if utf8.allSatisfy({ $0 < 0x80 }) {
+      var bytes = Array(utf8)
+      while let last = bytes.last, last == 0x20 || last == 0x09 { bytes.removeLast() }
+      var start = 0
+      while start < bytes.count, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
+      for i in start..<bytes.count where bytes[i] >= 0x41 && bytes[i] <= 0x5A { bytes[i] += 0x20 }
+      return String(decoding: bytes[start...], as: UTF8.self)
+    }
+    return text.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: spanish)
       .trimmingCharacters(in: .whitespaces)
   }
+
+  private static let spanish = Locale(identifier: "es")
 }

@@ -53,7 +53,9 @@ public struct Ingestor: Sendable {
   ) async throws -> IngestReport {
     let started = ContinuousClock.now
     try validate(options)
-    let plan = try SourcePlan.make(options)
+    // Opening the sources and hashing them (up to gigabytes) blocks: on the thread pool, never
+    // on the threads that serve HTTP.
+    let plan = try await NIOThreadPool.singleton.runIfActive { try SourcePlan.make(options) }
     let combinedHash = plan.count == 1 ? plan[0].sha256 : Self.combine(plan.map(\.sha256))
     let sourceName = Array(Set(plan.map(\.path))).sorted().map { ($0 as NSString).lastPathComponent }
       .joined(separator: ", ")

@@ -94,4 +94,13 @@ struct PrevalenceTests {
       #expect(error.pointer == "/rules/0")
     }
   }
+
+  @Test("codes compare without case, accents or surrounding blanks, ASCII or not")
+  func folding() {
+    #expect(CompatibilityMatrix.fold("  URBANO\t") == "urbano")
+    #expect(CompatibilityMatrix.fold("Suelo  Rural ") == "suelo  rural")
+    #expect(CompatibilityMatrix.fold(" Expansión ") == "expansion")
+    #expect(CompatibilityMatrix.fold("PROTECCIÓN") == CompatibilityMatrix.fold("proteccion"))
+    #expect(CompatibilityMatrix.fold("") == "")
+  }
 }
