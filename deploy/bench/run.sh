@@ -135,7 +135,7 @@ analysis_setup() {
     echo "== installing geopandas into $venv (PyPI)"
     python3 -m venv "$venv" && "$venv/bin/pip" install -q geopandas pyogrio
   fi
-  analysis_ours=() analysis_mem=() faces_ours=() aff_ours=() faces_pg=() aff_pg=() aff_gpd=()
+  analysis_ours=() analysis_mem=() faces_ours=() aff_ours=() aff_only=() faces_pg=() aff_pg=() aff_gpd=()
   for i in $(seq 0 "$runs"); do
     read -r s m < <(measure_to "$work/analysis.json" "$bin" analyze --divipola 25999 --json)
     local run
@@ -178,6 +178,7 @@ PY
       analysis_ours+=("$s"); analysis_mem+=("$m")
       faces_ours+=("$(json_field "$work/analysis.json" "timings['prepare'] + timings['faces']")")
       aff_ours+=("$(json_field "$work/analysis.json" "timings['load_parcels'] + timings['affectations']")")
+      aff_only+=("$(json_field "$work/analysis.json" "timings['affectations']")")
       faces_pg+=("$pf"); aff_pg+=("$pa"); aff_gpd+=("${g%% *}")
     fi
     gpd_area=${g##* }
@@ -205,12 +206,14 @@ bench_faces() {
 
 bench_affectations() {
   analysis_setup
-  local a b c w wm
+  local a b c o w wm
   a=$(printf '%s\n' "${aff_ours[@]}" | median); b=$(printf '%s\n' "${aff_pg[@]}" | median)
+  o=$(printf '%s\n' "${aff_only[@]}" | median)
   c=$(printf '%s\n' "${aff_gpd[@]}" | median)
   w=$(printf '%s\n' "${analysis_ours[@]}" | median); wm=$(printf '%s\n' "${analysis_mem[@]}" | median)
   rows+=("| parcel affectations, $parcels parcels × $shapes_n shapes → $aff_n rows | nodo-at analyze: load parcels + affectations stages (pieces, totals) | ${a} s | PostGIS ST_Intersects join with ST_Intersection + ST_Area | ${b} s (area difference $aff_check) | $(awk "BEGIN {printf \"%.2f\", $b/$a}")× |")
   rows+=("| parcel affectations (same) | same | ${a} s | geopandas.overlay(how=intersection), overlay only (reading not timed) | ${c} s (area difference vs PostGIS $gpd_check, unfiltered) | $(awk "BEGIN {printf \"%.2f\", $c/$a}")× |")
+  rows+=("| parcel affectations, overlay only on both sides | affectations stage (reading not timed) | ${o} s | geopandas.overlay, overlay only | ${c} s | $(awk "BEGIN {printf \"%.2f\", $c/$o}")× |")
   rows+=("| whole analysis run (load, faces, conflicts, affectations, save) | nodo-at analyze | ${w} s, $(( ${wm%.*} / 1024 )) MiB peak | | | |")
   implemented=$((implemented + 1))
 }
