@@ -366,10 +366,11 @@ public struct AnalysisEngine: Sendable {
         versionID: layer.versionID, scope: scope.wkb, divipola: divipola, parts: workers, client: client,
         logger: logger)
       {
+        let geometry = Geometry(postgisWKB: parcel.wkb)
         parcels.append((layer.versionID, parcel.fid, parcel.npn))
-        parcelGeometries.append(Geometry(postgisWKB: parcel.wkb))
-        parcelEnvelopes.append(
-          Envelope(minX: parcel.box.0, minY: parcel.box.1, maxX: parcel.box.2, maxY: parcel.box.3))
+        parcelGeometries.append(geometry)
+        // Parcels are polygons: their boxes come from the WKB; anything else asks GEOS.
+        parcelEnvelopes.append(try Envelope(polygonWKB: geometry) ?? Self.envelope(of: geometry))
       }
     }
     lap("load_parcels")

@@ -71,25 +71,22 @@ public enum Affectations {
       var pieces: [AffectationPiece] = []
       var natives: [Int: NativeGeometry] = [:]
       var dropped = 0
-      try rights.overlaps(
-        of: parcel, envelope: envelopes?[p], candidates: candidates, keepGeometry: false,
-        include: { _ in true }
-      ) { r, area, covered, _ in
+      // Each piece's geometry is kept from the intersection that measured it: needed for the
+      // totals when several ranked pieces meet, and for the output when asked for.
+      try rights.pieces(
+        of: parcel, envelope: envelopes?[p], candidates: candidates, include: { _ in true }
+      ) { r, area, covered, piece in
         if thresholds.drops(area: area, parcelArea: parcelArea) {
           dropped += 1
           return
         }
         pieces.append(AffectationPiece(shape: r, area: area, covered: covered, geometry: nil))
+        natives[r] = piece ?? parcel
       }
-      // Geometry of the pieces: needed for the totals when several ranked pieces meet, and
-      // for the output when asked for.
       let ranked = pieces.filter { levels[$0.shape] != nil }
-      let needPieces = keepGeometry || ranked.count > 1
-      if needPieces {
-        for (k, piece) in pieces.enumerated() {
-          let native = piece.covered ? parcel : try parcel.intersection(with: rights.natives[piece.shape])
-          natives[piece.shape] = native
-          if keepGeometry { pieces[k].geometry = try native.asMultiPolygon().geometry() }
+      if keepGeometry {
+        for k in pieces.indices {
+          pieces[k].geometry = try natives[pieces[k].shape]!.asMultiPolygon().geometry()
         }
       }
       var areaByLevel: [Int: Double] = [:]

@@ -65,20 +65,32 @@ final class RightSet {
     of left: NativeGeometry, envelope known: Envelope? = nil, candidates: [Int]? = nil, keepGeometry: Bool,
     include: (Int) -> Bool, found: (Int, Double, Bool, Geometry?) throws -> Void
   ) throws {
+    try pieces(of: left, envelope: known, candidates: candidates, include: include) {
+      r, area, covered, piece in
+      try found(r, area, covered, keepGeometry ? try (piece ?? left).asMultiPolygon().geometry() : nil)
+    }
+  }
+
+  /// Calls `found` for each right geometry meeting `left` with positive area, with the piece
+  /// (nil when the right geometry covers `left`: the piece is `left` itself).
+  func pieces(
+    of left: NativeGeometry, envelope known: Envelope? = nil, candidates: [Int]? = nil,
+    include: (Int) -> Bool, found: (Int, Double, Bool, NativeGeometry?) throws -> Void
+  ) throws {
     let envelope = try known ?? left.envelope()
     var leftArea: Double?
     for r in candidates ?? grid.query(envelope) where include(r) {
       let shape = try prepared(r)
       if envelopes[r].contains(envelope), try shape.covers(left) {
         if leftArea == nil { leftArea = try left.area() }
-        try found(r, leftArea!, true, keepGeometry ? try left.asMultiPolygon().geometry() : nil)
+        try found(r, leftArea!, true, nil)
         continue
       }
       guard try shape.intersects(left) else { continue }
       let piece = try left.intersection(with: natives[r])
       let area = try piece.area()
       guard area > 0 else { continue }
-      try found(r, area, false, keepGeometry ? try piece.asMultiPolygon().geometry() : nil)
+      try found(r, area, false, piece)
     }
   }
 }

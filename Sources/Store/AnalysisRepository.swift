@@ -28,12 +28,12 @@ public struct StoredFeature: Sendable {
   public var wkb: [UInt8]
 }
 
-/// A parcel as the overlay needs it: fid, NPN, WKB and its box (minX, minY, maxX, maxY).
+/// A parcel as the overlay needs it: fid, NPN, WKB (its box is read from the WKB by the caller:
+/// four more aggregates cost PostgreSQL twice the rest of the query).
 public struct ParcelRow: Sendable {
   public var fid: Int64
   public var npn: String?
   public var wkb: [UInt8]
-  public var box: (Double, Double, Double, Double)
 }
 
 /// One row of a COPY into a result table: the values in column order, nil for NULL.
@@ -148,9 +148,8 @@ public enum AnalysisRepository {
   }
 
   /// A parcel layer's features in the municipality: features carrying its DIVIPOLA code are
-  /// taken without a spatial test; those without a code when they meet the scope. With their
-  /// boxes, so the overlay can skip parcels no determinant comes near. Read over `parts`
-  /// connections at once (by fid modulo).
+  /// taken without a spatial test; those without a code when they meet the scope. Read over
+  /// `parts` connections at once (by fid modulo).
   public static func parcels(
     versionID: Int64, scope: [UInt8], divipola: String, parts: Int = 2, client: PostgresClient, logger: Logger
   ) async throws -> [ParcelRow] {
@@ -163,29 +162,24 @@ public enum AnalysisRepository {
         group.addTask {
           let rows = try await client.query(
             """
-            SELECT array_agg(fid ORDER BY fid), array_agg(coalesce(npn, '') ORDER BY fid),
-                   array_agg(ST_XMin(geom) ORDER BY fid), array_agg(ST_YMin(geom) ORDER BY fid),
-                   array_agg(ST_XMax(geom) ORDER BY fid), array_agg(ST_YMax(geom) ORDER BY fid),
-                   array_agg(octet_length(wkb) ORDER BY fid), string_agg(wkb, ''::bytea ORDER BY fid)
-            FROM (SELECT f.fid, f.npn, f.geom, ST_AsBinary(f.geom) AS wkb FROM feature f
+            SELECT array_agg(fid), array_agg(coalesce(npn, '')), array_agg(octet_length(wkb)), string_agg(wkb, ''::bytea)
+            FROM (SELECT f.fid, f.npn, ST_AsBinary(f.geom) AS wkb FROM feature f
                   WHERE f.version_id = \(versionID) AND f.fid % \(parts) = \(part)
                     AND (f.divipola = \(divipola)
-                         OR (f.divipola IS NULL AND ST_Intersects(f.geom, ST_GeomFromWKB(\(scopeBuffer), 9377))))) p
+                         OR (f.divipola IS NULL AND ST_Intersects(f.geom, ST_GeomFromWKB(\(scopeBuffer), 9377))))
+                  ORDER BY f.fid) p
             GROUP BY fid / \(2_000 * parts)
             """, logger: logger)
           var out: [ParcelRow] = []
-          for try await (fids, npns, minX, minY, maxX, maxY, lengths, blob) in rows.decode(
-            ([Int64], [String], [Double], [Double], [Double], [Double], [Int32], ByteBuffer).self)
+          for try await (fids, npns, lengths, blob) in rows.decode(
+            ([Int64], [String], [Int32], ByteBuffer).self)
           {
             var offset = blob.readerIndex
             for index in fids.indices {
               let length = Int(lengths[index])
               let wkb = blob.getBytes(at: offset, length: length) ?? []
               offset += length
-              out.append(
-                ParcelRow(
-                  fid: fids[index], npn: npns[index].isEmpty ? nil : npns[index], wkb: wkb,
-                  box: (minX[index], minY[index], maxX[index], maxY[index])))
+              out.append(ParcelRow(fid: fids[index], npn: npns[index].isEmpty ? nil : npns[index], wkb: wkb))
             }
           }
           return out

@@ -87,6 +87,21 @@ struct SelfOverlapsTests {
     #expect(abs(notch.clippedArea(by: rings[0]) - 75) < 1e-9)
   }
 
+  @Test("a polygon's box read from its WKB is GEOS's; other types are left to GEOS")
+  func boxFromWKB() throws {
+    let context = try GeometryContext()
+    let geometries = [
+      try Self.rectangle(-3.5, 2, 10, 10.25),
+      try Geometry(
+        wkt: "MULTIPOLYGON(((0 0, 1 0, 1 1, 0 0)), ((5 5, 7 5, 7 9, 5 5), (5.5 5.5, 6 5.5, 6 6, 5.5 5.5)))"),
+    ]
+    for geometry in geometries {
+      #expect(Envelope(polygonWKB: geometry) == (try context.read(geometry).envelope()))
+    }
+    #expect(Envelope(polygonWKB: try Geometry(wkt: "POINT(1 2)")) == nil)
+    #expect(Envelope(polygonWKB: try Geometry(wkt: "POLYGON EMPTY")) == nil)
+  }
+
   @Test("a jittered coverage with injected overlaps: the same pairs and areas as GEOS on every pair")
   func agreesWithGEOS() throws {
     var generator = SplitMix(seed: 7)
