@@ -1,8 +1,9 @@
 import Logging
 import NodoTestSupport
 import PostgresNIO
-import Store
 import Testing
+
+@testable import Store
 
 @Suite("Migrations on the embedded cluster")
 struct MigratorTests {
@@ -98,5 +99,13 @@ struct MigratorTests {
     #expect(socket.port == 5433)
     #expect(throws: StoreError.self) { try DatabaseURL("mysql://x@y/z") }
     #expect(throws: StoreError.self) { try DatabaseURL("postgres://x@y:5432/") }
+  }
+
+  @Test("the pool: four connections per core, at least 8, or NODO_DB_POOL_MAX")
+  func poolSize() {
+    #expect(DatabaseURL.poolSize(environment: [:], cores: 2) == 8)
+    #expect(DatabaseURL.poolSize(environment: [:], cores: 16) == 64)
+    #expect(DatabaseURL.poolSize(environment: ["NODO_DB_POOL_MAX": "3"], cores: 2) == 3)
+    #expect(DatabaseURL.poolSize(environment: ["NODO_DB_POOL_MAX": "zero"], cores: 2) == 8)
   }
 }
