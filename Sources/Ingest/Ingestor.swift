@@ -23,11 +23,18 @@ public struct Ingestor: Sendable {
   let database: Database
   let catalog: DeterminantCatalog
   let logger: Logger
+  /// Up to this many written parcels, R3001 runs on the shapes kept from the load, while the
+  /// indexes are built; above it, on the stored version read back tile by tile, so memory
+  /// does not grow with the layer.
+  let shapesKeptForChecks: Int
 
-  public init(database: Database, catalog: DeterminantCatalog, logger: Logger) {
+  public init(
+    database: Database, catalog: DeterminantCatalog, logger: Logger, shapesKeptForChecks: Int = 250_000
+  ) {
     self.database = database
     self.catalog = catalog
     self.logger = logger
+    self.shapesKeptForChecks = shapesKeptForChecks
   }
 
   public func run(
@@ -100,11 +107,12 @@ public struct Ingestor: Sendable {
         report.dropped = Array(load.dropped.prefix(IngestReport.listLimit))
         report.zOrMDropped = load.zm
         report.curvesLinearized = load.linearized
-        // R3001 needs only the written shapes: it runs while PostgreSQL builds the indexes.
+        // R3001 needs only the written shapes: it runs while PostgreSQL builds the indexes
+        // (unless there were too many to keep: then it reads them back, after).
         let shapes = load.shapes
         let tolerance = options.overlapTolerance
         let overlapCheck =
-          options.kind == .cadastral
+          options.kind == .cadastral && !load.shapesDropped
           ? Task { try await self.parcelOverlaps(shapes, minimumArea: tolerance) } : nil
         defer { overlapCheck?.cancel() }
         try await LayerRepository.attachPartition(versionID: version.id, on: connection, logger: logger)
@@ -171,8 +179,10 @@ public struct Ingestor: Sendable {
     var linearized = 0
     var findings: [Finding] = []
     var foundNPN = false
-    /// Written geometries, by fid, for the cadastral overlap check.
+    /// Written geometries, by fid, for the cadastral overlap check, unless there were more
+    /// than the ingestor keeps.
     var shapes: [Shape] = []
+    var shapesDropped = false
   }
 
   /// What a processor needs, for building one per task.
@@ -325,7 +335,13 @@ public struct Ingestor: Sendable {
             switch outcome {
             case .row(let row, let repaired, let outside, let shape):
               rows.append(row)
-              if let shape { load.shapes.append(shape) }
+              if let shape, !load.shapesDropped {
+                load.shapes.append(shape)
+                if load.shapes.count > shapesKeptForChecks {
+                  load.shapes = []
+                  load.shapesDropped = true
+                }
+              }
               if repaired { load.repaired.append(named) }
               if outside { load.outside.append(named) }
             case .dropped(let reason, let detail):
@@ -382,7 +398,13 @@ public struct Ingestor: Sendable {
         findings.append(Finding(code: "npn_not_mapped", count: 0, examples: [], detail: nil))
       }
       try await duplicates(.npn, finding: "npn_duplicate")
-      let overlaps = try await overlapCheck?.value ?? []
+      let overlaps: [QualityChecks.Overlap]
+      if let overlapCheck {
+        overlaps = try await overlapCheck.value
+      } else {
+        overlaps = try await storedParcelOverlaps(
+          versionID: versionID, minimumArea: options.overlapTolerance, connection: connection)
+      }
       if !overlaps.isEmpty {
         let area = overlaps.reduce(0) { $0 + $1.area }
         findings.append(
@@ -415,8 +437,10 @@ public struct Ingestor: Sendable {
   /// R3001: pairs of written features whose interiors overlap by more than `minimumArea` m²,
   /// largest first. Checked in GEOS and plain Swift on the thread pool (runs of spatially close
   /// features, one context per run), on the geometries exactly as written.
-  private func parcelOverlaps(_ shapes: [Shape], minimumArea: Double) async throws -> [QualityChecks.Overlap]
-  {
+  private func parcelOverlaps(
+    _ shapes: [Shape], minimumArea: Double, owner: Envelope? = nil,
+    last: (column: Bool, row: Bool) = (true, true)
+  ) async throws -> [QualityChecks.Overlap] {
     let started = ContinuousClock.now
     let index = SelfOverlaps.Index(envelopes: shapes.map(\.envelope))
     let runs = index.spatialRuns(size: 2_000)
@@ -424,9 +448,18 @@ public struct Ingestor: Sendable {
       for run in runs {
         group.addTask {
           try await NIOThreadPool.singleton.runIfActive {
-            try SelfOverlaps.find(members: run, index: index, minimumArea: minimumArea) {
-              shapes[$0].geometry
-            }
+            try SelfOverlaps.find(
+              members: run, index: index, minimumArea: minimumArea,
+              accept: { i, j in
+                // A tile checks the pairs whose boxes' common corner (lower left) it holds.
+                guard let owner else { return true }
+                let (a, b) = (shapes[i].envelope, shapes[j].envelope)
+                let x = max(a.minX, b.minX)
+                let y = max(a.minY, b.minY)
+                return x >= owner.minX && (x < owner.maxX || (last.column && x <= owner.maxX))
+                  && y >= owner.minY && (y < owner.maxY || (last.row && y <= owner.maxY))
+              }
+            ) { shapes[$0].geometry }
           }
         }
       }
@@ -444,6 +477,59 @@ public struct Ingestor: Sendable {
       let (a, b) = (shapes[$0.first].fid, shapes[$0.second].fid)
       return QualityChecks.Overlap(fidA: min(a, b), fidB: max(a, b), area: $0.area)
     }.sorted { ($1.area, $0.fidA, $0.fidB) < ($0.area, $1.fidA, $1.fidB) }
+  }
+
+  /// R3001 over a stored version too large to keep in memory, tile by tile, each tile's
+  /// features read back with the spatial index. Tiles hold about a fifth of the kept limit
+  /// (50,000) features each, whatever their spread: columns cut at quantiles of the boxes'
+  /// west edges, each column cut at quantiles of its boxes' south edges. A pair is checked by
+  /// the tile holding the lower-left corner of the two boxes' intersection (a point of both
+  /// boxes, so both are read by that tile): exactly once.
+  private func storedParcelOverlaps(
+    versionID: Int64, minimumArea: Double, connection: PostgresConnection
+  ) async throws -> [QualityChecks.Overlap] {
+    let (extent, _) = try await Self.extentAndArea(
+      versionID: versionID, connection: connection, logger: logger)
+    guard let extent else { return [] }
+    let count = try await QualityChecks.count(versionID: versionID, on: connection, logger: logger)
+    let perTile = max(1, shapesKeptForChecks / 5)
+    let side = max(1, Int((Double(count) / Double(perTile)).squareRoot().rounded(.up)))
+    let (columns, rows) = try await QualityChecks.tileCuts(
+      versionID: versionID, parts: side, on: connection, logger: logger)
+    let xs = [extent.minX] + columns + [extent.maxX]
+    var tiles: [(tile: Envelope, last: (column: Bool, row: Bool))] = []
+    for column in 0..<(xs.count - 1) {
+      let ys = [extent.minY] + (column < rows.count ? rows[column] : []) + [extent.maxY]
+      for row in 0..<(ys.count - 1) where xs[column] <= xs[column + 1] && ys[row] <= ys[row + 1] {
+        tiles.append(
+          (
+            Envelope(minX: xs[column], minY: ys[row], maxX: xs[column + 1], maxY: ys[row + 1]),
+            (column == xs.count - 2, row == ys.count - 2)
+          ))
+      }
+    }
+    let logger = self.logger
+    func read(_ tile: Envelope) -> Task<[Shape], any Error> {
+      Task {
+        try await QualityChecks.features(versionID: versionID, meeting: tile, on: connection, logger: logger)
+          .map { fid, wkb in
+            let geometry = Geometry(postgisWKB: wkb)
+            let envelope = try Envelope(polygonWKB: geometry) ?? GeometryContext().read(geometry).envelope()
+            return Shape(fid: fid, envelope: envelope, geometry: geometry)
+          }
+      }
+    }
+    // The next tile is read while this one is checked.
+    var next = tiles.first.map { read($0.tile) }
+    defer { next?.cancel() }
+    var found: [QualityChecks.Overlap] = []
+    for (index, (tile, last)) in tiles.enumerated() {
+      guard let reading = next else { break }
+      let shapes = try await reading.value
+      next = index + 1 < tiles.count ? read(tiles[index + 1].tile) : nil
+      found += try await parcelOverlaps(shapes, minimumArea: minimumArea, owner: tile, last: last)
+    }
+    return found.sorted { ($1.area, $0.fidA, $0.fidB) < ($0.area, $1.fidA, $1.fidB) }
   }
 
   private func validate(_ options: IngestOptions) throws {

@@ -52,24 +52,28 @@ public enum SelfOverlaps {
 
   /// The pairs (i, j), i in `members`, j > i, whose intersection is larger than `minimumArea`.
   /// `geometry(k)` gives member k's WKB; it is read at most once per call.
+  /// `accept(i, j)` can leave pairs to another call (a tile that owns them) before any
+  /// geometry is read.
   public static func find(
-    members: [Int], index: Index, minimumArea: Double, geometry: (Int) -> Geometry
+    members: [Int], index: Index, minimumArea: Double, accept: (Int, Int) -> Bool = { _, _ in true },
+    geometry: (Int) -> Geometry
   ) throws -> [Pair] {
     try withoutActuallyEscaping(geometry) { geometry in
       var cache = Cache(context: try GeometryContext(), geometry: geometry)
-      return try pairs(members: members, index: index, minimumArea: minimumArea, cache: &cache)
+      return try pairs(
+        members: members, index: index, minimumArea: minimumArea, accept: accept, cache: &cache)
     }
   }
 
   private static func pairs(
-    members: [Int], index: Index, minimumArea: Double, cache: inout Cache
+    members: [Int], index: Index, minimumArea: Double, accept: (Int, Int) -> Bool, cache: inout Cache
   ) throws
     -> [Pair]
   {
     let envelopes = index.grid.envelopes
     var out: [Pair] = []
     for i in members {
-      for j in index.grid.query(envelopes[i]) where j > i {
+      for j in index.grid.query(envelopes[i]) where j > i && accept(i, j) {
         guard try !cache.clearlyBelow(i, j, minimumArea: minimumArea) else { continue }
         // Prepare the larger box: it is the one met by many pairs.
         let (big, small) = boxArea(envelopes[i]) >= boxArea(envelopes[j]) ? (i, j) : (j, i)

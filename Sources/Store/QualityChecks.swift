@@ -1,3 +1,4 @@
+import Geo
 import Logging
 import PostgresNIO
 
@@ -14,6 +15,71 @@ public enum QualityChecks {
       self.fidB = fidB
       self.area = area
     }
+  }
+
+  /// The version's features whose boxes meet `box` (EPSG:9377), as (fid, WKB), by fid; read
+  /// in rows of 4,000 (a row per feature costs more to decode than to read).
+  public static func features(
+    versionID: Int64, meeting box: Envelope, on connection: PostgresConnection, logger: Logger
+  ) async throws -> [(Int64, [UInt8])] {
+    let rows = try await connection.query(
+      """
+      SELECT array_agg(fid), array_agg(octet_length(wkb)), string_agg(wkb, ''::bytea)
+      FROM (SELECT fid, ST_AsBinary(geom) AS wkb FROM feature
+            WHERE version_id = \(versionID)
+              AND geom && ST_MakeEnvelope(\(box.minX), \(box.minY), \(box.maxX), \(box.maxY), 9377)
+            ORDER BY fid) p
+      GROUP BY fid / 4000
+      """, logger: logger)
+    var out: [(Int64, [UInt8])] = []
+    for try await (fids, lengths, blob) in rows.decode(([Int64], [Int32], ByteBuffer).self) {
+      var offset = blob.readerIndex
+      for index in fids.indices {
+        let length = Int(lengths[index])
+        out.append((fids[index], blob.getBytes(at: offset, length: length) ?? []))
+        offset += length
+      }
+    }
+    return out
+  }
+
+  /// Cuts for `parts` × `parts` tiles of about equal feature counts: `parts - 1` x values
+  /// (quantiles of the boxes' west edges), and for each of the `parts` columns they make,
+  /// `parts - 1` y values (quantiles of its boxes' south edges). Ascending.
+  public static func tileCuts(
+    versionID: Int64, parts: Int, on connection: PostgresConnection, logger: Logger
+  ) async throws -> (columns: [Double], rows: [[Double]]) {
+    guard parts > 1 else { return ([], []) }
+    let fractions = (1..<parts).map { Double($0) / Double(parts) }
+    var columns: [Double] = []
+    let xs = try await connection.query(
+      """
+      SELECT percentile_disc(\(fractions)::float8[]) WITHIN GROUP (ORDER BY ST_XMin(geom))
+      FROM feature WHERE version_id = \(versionID)
+      """, logger: logger)
+    for try await cuts in xs.decode([Double].self) { columns = cuts }
+    var rows = [[Double]](repeating: [], count: parts)
+    let ys = try await connection.query(
+      """
+      SELECT width_bucket(ST_XMin(geom), \(columns)::float8[]),
+             percentile_disc(\(fractions)::float8[]) WITHIN GROUP (ORDER BY ST_YMin(geom))
+      FROM feature WHERE version_id = \(versionID)
+      GROUP BY 1
+      """, logger: logger)
+    for try await (column, cuts) in ys.decode((Int, [Double]).self) where column < parts {
+      rows[column] = cuts
+    }
+    return (columns, rows)
+  }
+
+  /// How many features the version holds.
+  public static func count(
+    versionID: Int64, on connection: PostgresConnection, logger: Logger
+  ) async throws -> Int {
+    let rows = try await connection.query(
+      "SELECT count(*) FROM feature WHERE version_id = \(versionID)", logger: logger)
+    for try await count in rows.decode(Int.self) { return count }
+    return 0
   }
 
   /// A hole in the union of the version's features (LADM-COL R3006: no gaps between parcels).

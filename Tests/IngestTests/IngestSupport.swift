@@ -16,11 +16,14 @@ struct IngestFixture {
     return IngestFixture(url: url, logger: TestDatabase.shared.logger)
   }
 
-  func ingest(_ options: IngestOptions) async throws -> IngestReport {
+  /// `shapesKept` below the layer's size sends R3001 to the stored version, tile by tile.
+  func ingest(_ options: IngestOptions, shapesKept: Int = 250_000) async throws -> IngestReport {
     let logger = self.logger
     return try await Database.withDatabase(url, logger: logger) { database in
-      try await Ingestor(database: database, catalog: DeterminantCatalog.bundled(), logger: logger).run(
-        options)
+      try await Ingestor(
+        database: database, catalog: DeterminantCatalog.bundled(), logger: logger,
+        shapesKeptForChecks: shapesKept
+      ).run(options)
     }
   }
 
