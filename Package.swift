@@ -143,7 +143,8 @@ let package = Package(
     .testTarget(
       name: "GeoTests", dependencies: ["Geo", "NodoTestSupport"], swiftSettings: swiftSettings),
     .testTarget(name: "CatalogTests", dependencies: ["Catalog"], swiftSettings: swiftSettings),
-    .testTarget(name: "OverlayTests", dependencies: ["Overlay", "Geo"], swiftSettings: swiftSettings),
+    .testTarget(
+      name: "OverlayTests", dependencies: ["Overlay", "Geo", "Fixtures"], swiftSettings: swiftSettings),
     .testTarget(
       name: "AnalysisTests",
       dependencies: [

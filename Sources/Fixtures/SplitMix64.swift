@@ -1,11 +1,12 @@
 /// A small deterministic random generator (SplitMix64): the same seed gives the same
-/// municipality on every machine, unlike the system generator.
-struct SplitMix64: RandomNumberGenerator {
+/// municipality on every machine, unlike the system generator. Public for the tests' own
+/// random cases.
+public struct SplitMix64: RandomNumberGenerator {
   private var state: UInt64
 
-  init(seed: UInt64) { state = seed }
+  public init(seed: UInt64) { state = seed }
 
-  mutating func next() -> UInt64 {
+  public mutating func next() -> UInt64 {
     state &+= 0x9E37_79B9_7F4A_7C15
     var z = state
     z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -14,7 +15,7 @@ struct SplitMix64: RandomNumberGenerator {
   }
 
   /// Uniform in [low, high).
-  mutating func uniform(_ low: Double, _ high: Double) -> Double {
+  public mutating func uniform(_ low: Double, _ high: Double) -> Double {
     low + (high - low) * Double(next() >> 11) / Double(1 << 53)
   }
 }

@@ -278,32 +278,8 @@ extension Envelope {
   /// The box of a 2D Polygon or MultiPolygon read straight from its WKB, without GEOS; nil
   /// for other types or an empty geometry.
   public init?(polygonWKB geometry: Geometry) {
-    var reader = WKBReader(bytes: geometry.wkb)
-    var box: (Double, Double, Double, Double) = (.infinity, .infinity, -.infinity, -.infinity)
-    func polygon(_ reader: inout WKBReader) -> Bool {
-      guard let rings = reader.uint32() else { return false }
-      for _ in 0..<rings {
-        guard let points = reader.uint32() else { return false }
-        for _ in 0..<points {
-          guard let x = reader.double(), let y = reader.double() else { return false }
-          box = (Swift.min(box.0, x), Swift.min(box.1, y), Swift.max(box.2, x), Swift.max(box.3, y))
-        }
-      }
-      return true
-    }
-    switch reader.header() {
-    case 3:
-      guard polygon(&reader) else { return nil }
-    case 6:
-      guard let count = reader.uint32() else { return nil }
-      for _ in 0..<count {
-        guard reader.header() == 3, polygon(&reader) else { return nil }
-      }
-    default:
-      return nil
-    }
-    guard box.0 <= box.2, box.1 <= box.3 else { return nil }
-    self.init(minX: box.0, minY: box.1, maxX: box.2, maxY: box.3)
+    guard let rings = PlanarRings(geometry), rings.vertexCount > 0 else { return nil }
+    self.init(minX: rings.minX, minY: rings.minY, maxX: rings.maxX, maxY: rings.maxY)
   }
 }
 
@@ -323,25 +299,18 @@ private struct WKBReader {
     return uint32()
   }
 
-  mutating func uint32() -> UInt32? {
-    guard offset + 4 <= bytes.count else { return nil }
-    var value: UInt32 = 0
-    for k in 0..<4 {
-      let byte = UInt32(bytes[offset + (littleEndian ? k : 3 - k)])
-      value |= byte << (8 * UInt32(k))
-    }
-    offset += 4
-    return value
-  }
+  mutating func uint32() -> UInt32? { word(4).map { UInt32($0) } }
 
-  mutating func double() -> Double? {
-    guard offset + 8 <= bytes.count else { return nil }
-    var bits: UInt64 = 0
-    for k in 0..<8 {
-      let byte = UInt64(bytes[offset + (littleEndian ? k : 7 - k)])
-      bits |= byte << (8 * UInt64(k))
+  mutating func double() -> Double? { word(8).map { Double(bitPattern: $0) } }
+
+  /// The next `size` bytes as an unsigned number, in the geometry's byte order.
+  private mutating func word(_ size: Int) -> UInt64? {
+    guard offset + size <= bytes.count else { return nil }
+    var value: UInt64 = 0
+    for k in 0..<size {
+      value |= UInt64(bytes[offset + (littleEndian ? k : size - 1 - k)]) << (8 * UInt64(k))
     }
-    offset += 8
-    return Double(bitPattern: bits)
+    offset += size
+    return value
   }
 }
