@@ -34,9 +34,6 @@ enum OutputCRS: CaseIterable {
 /// reference): landing page, conformance, collections, items with keyset paging.
 struct FeaturesController<Context: RequestContext>: Sendable {
   let database: Database
-  /// Collections looked up in the last two seconds: every items request needs its
-  /// collection, and a publish shows within that time.
-  let cache = CollectionCache(lifetime: .seconds(2))
   private var logger: Logger { database.logger }
 
   static var conformance: [String] {
@@ -388,23 +385,7 @@ struct FeaturesController<Context: RequestContext>: Sendable {
 
   /// A link object as JSON text.
   static func linkJSON(_ href: String, _ rel: String, _ type: String) -> String {
-    func quoted(_ text: String) -> String {
-      // Nothing to escape in nearly every link: no Foundation call on the hot path.
-      guard text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") })
-      else { return "\"" + text + "\"" }
-      var out = "\""
-      for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\u{0}"..."\u{1F}":
-          out += "\\u00" + (scalar.value < 16 ? "0" : "") + String(scalar.value, radix: 16)
-        default: out.unicodeScalars.append(scalar)
-        }
-      }
-      return out + "\""
-    }
-    return "{\"href\":\(quoted(href)),\"rel\":\(quoted(rel)),\"type\":\(quoted(type))}"
+    "{\"href\":\(JSONText.quoted(href)),\"rel\":\(JSONText.quoted(rel)),\"type\":\(JSONText.quoted(type))}"
   }
 
   /// Now in RFC 3339 (UTC, seconds), without a formatter object per request.
@@ -502,30 +483,5 @@ extension Problem {
       status: .badRequest, slug: "invalid-parameter",
       title: .init(es: "Parámetro inválido", en: "Invalid parameter"),
       detail: .init(es: "«\(name)»: \(es).", en: "\"\(name)\": \(en)."), extensions: ["parameter": name])
-  }
-}
-
-/// A small time-bounded cache of collections, shared by the request handlers.
-final class CollectionCache: @unchecked Sendable {
-  private let lock = NSLock()
-  private var entries: [String: (info: CollectionInfo, until: ContinuousClock.Instant)] = [:]
-  private let lifetime: Duration
-
-  init(lifetime: Duration) {
-    self.lifetime = lifetime
-  }
-
-  func get(_ id: String) -> CollectionInfo? {
-    lock.lock()
-    defer { lock.unlock() }
-    guard let entry = entries[id], entry.until > .now else { return nil }
-    return entry.info
-  }
-
-  func put(_ info: CollectionInfo) {
-    lock.lock()
-    defer { lock.unlock() }
-    if entries.count > 1_000 { entries.removeAll() }
-    entries[info.id] = (info, .now + lifetime)
   }
 }

@@ -126,11 +126,13 @@ public struct Ingestor: Sendable {
             count: load.outside.count, examples: Array(load.outside.prefix(10)))
         }
 
+        let stats = try await Self.extentAndArea(
+          versionID: version.id, connection: connection, logger: logger)
         let checking = ContinuousClock.now
         report.findings = load.findings
         report.findings += try await tableChecks(
           options, versionID: version.id, processorFoundNPN: load.foundNPN, overlapCheck: overlapCheck,
-          connection: connection)
+          stored: (stats.extent, load.written), connection: connection)
         let invalid = try await QualityChecks.invalidCount(
           versionID: version.id, on: connection, logger: logger)
         if invalid > 0 {
@@ -140,8 +142,6 @@ public struct Ingestor: Sendable {
         report.secondsChecking = (ContinuousClock.now - checking).seconds
         if options.strict && !report.findings.isEmpty { throw IngestError.strictFindings(report.findings) }
 
-        let stats = try await Self.extentAndArea(
-          versionID: version.id, connection: connection, logger: logger)
         report.extent = stats.extent
         report.totalArea = load.family == .polygon ? stats.area : nil
         report.status = options.publish ? "published" : "staging"
@@ -378,7 +378,8 @@ public struct Ingestor: Sendable {
   /// Checks over the whole loaded table.
   private func tableChecks(
     _ options: IngestOptions, versionID: Int64, processorFoundNPN: Bool,
-    overlapCheck: Task<[QualityChecks.Overlap], any Error>?, connection: PostgresConnection
+    overlapCheck: Task<[QualityChecks.Overlap], any Error>?, stored: (extent: Envelope?, count: Int),
+    connection: PostgresConnection
   ) async throws -> [Finding] {
     var findings: [Finding] = []
     /// Codes that must be unique and are not.
@@ -403,7 +404,9 @@ public struct Ingestor: Sendable {
         overlaps = try await overlapCheck.value
       } else {
         overlaps = try await storedParcelOverlaps(
-          versionID: versionID, minimumArea: options.overlapTolerance, connection: connection)
+          versionID: versionID, extent: stored.extent, count: stored.count,
+          minimumArea: options.overlapTolerance,
+          connection: connection)
       }
       if !overlaps.isEmpty {
         let area = overlaps.reduce(0) { $0 + $1.area }
@@ -486,12 +489,9 @@ public struct Ingestor: Sendable {
   /// the tile holding the lower-left corner of the two boxes' intersection (a point of both
   /// boxes, so both are read by that tile): exactly once.
   private func storedParcelOverlaps(
-    versionID: Int64, minimumArea: Double, connection: PostgresConnection
+    versionID: Int64, extent: Envelope?, count: Int, minimumArea: Double, connection: PostgresConnection
   ) async throws -> [QualityChecks.Overlap] {
-    let (extent, _) = try await Self.extentAndArea(
-      versionID: versionID, connection: connection, logger: logger)
     guard let extent else { return [] }
-    let count = try await QualityChecks.count(versionID: versionID, on: connection, logger: logger)
     let perTile = max(1, shapesKeptForChecks / 5)
     let side = max(1, Int((Double(count) / Double(perTile)).squareRoot().rounded(.up)))
     let (columns, rows) = try await QualityChecks.tileCuts(

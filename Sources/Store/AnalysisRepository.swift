@@ -174,11 +174,7 @@ public enum AnalysisRepository {
           for try await (fids, npns, lengths, blob) in rows.decode(
             ([Int64], [String], [Int32], ByteBuffer).self)
           {
-            var offset = blob.readerIndex
-            for index in fids.indices {
-              let length = Int(lengths[index])
-              let wkb = blob.getBytes(at: offset, length: length) ?? []
-              offset += length
+            for (index, wkb) in AggregatedRows.split(blob, lengths: lengths).enumerated() {
               out.append(ParcelRow(fid: fids[index], npn: npns[index].isEmpty ? nil : npns[index], wkb: wkb))
             }
           }

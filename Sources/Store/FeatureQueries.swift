@@ -198,11 +198,7 @@ public enum FeatureQueries {
   static func sourceSQL(_ source: CollectionSource) -> String {
     switch source {
     case .layer(let version):
-      return """
-        SELECT f.fid AS id, f.geom,
-               f.attributes || jsonb_strip_nulls(jsonb_build_object('npn', f.npn, 'divipola', f.divipola)) AS props
-        FROM feature f WHERE f.version_id = \(version)
-        """
+      return layerRows(version, table: "feature")
     case .faces(let run):
       return """
         SELECT c.face_id::bigint AS id, c.geom, jsonb_build_object(
@@ -243,11 +239,36 @@ public enum FeatureQueries {
     }
   }
 
-  /// The page's features as GeoJSON text, built by PostgreSQL, in id order; `limit + 1` rows
-  /// at most (the caller writes `limit` and knows there is a next page). Rows stream.
+  /// A layer version's rows as `id, geom, props` (the NPN and DIVIPOLA columns among the
+  /// properties), read from `table`: the partitioned `feature` or the version's own partition.
+  static func layerRows(_ version: Int64, table: String) -> String {
+    """
+    SELECT f.fid AS id, f.geom,
+           f.attributes || jsonb_strip_nulls(jsonb_build_object('npn', f.npn, 'divipola', f.divipola)) AS props
+    FROM \(table) f WHERE f.version_id = \(version)
+    """
+  }
+
+  /// A GeoJSON Feature as text, built by PostgreSQL from a row `t` of a source (`id`, `geom`,
+  /// `props`): `geometry` and `properties` are SQL expressions over `t`, `digits` a number or a
+  /// parameter.
+  static func featureJSON(geometry: String, digits: String, properties: String) -> String {
+    """
+    '{"type":"Feature","id":' || t.id || ',"geometry":' || coalesce(ST_AsGeoJSON(\(geometry), \(digits)), 'null')
+    || ',"properties":' || (\(properties))::text || '}'
+    """
+  }
+
+  /// Only the properties named in `names` (an SQL text[] expression) of a row `t`.
+  static func selectedProperties(_ names: String) -> String {
+    "coalesce((SELECT jsonb_object_agg(k, v) FROM jsonb_each(t.props) AS e(k, v) WHERE k = ANY(\(names)::text[])), '{}'::jsonb)"
+  }
+
   /// Features as (id, GeoJSON text), in id order.
   public typealias FeatureRows = AsyncThrowingMapSequence<PostgresRowSequence, (Int64, String)>
 
+  /// The page's features as GeoJSON text, built by PostgreSQL, in id order; `limit + 1` rows
+  /// at most (the caller writes `limit` and knows there is a next page). Rows stream.
   public static func items(
     _ source: CollectionSource, _ query: ItemsQuery, client: PostgresClient, logger: Logger
   ) async throws -> FeatureRows {
@@ -319,8 +340,7 @@ public enum FeatureQueries {
     if let wanted = query.properties {
       let p = placeholder()
       binds.append(wanted)
-      properties =
-        "coalesce((SELECT jsonb_object_agg(k, v) FROM jsonb_each(t.props) AS e(k, v) WHERE k = ANY(\(p)::text[])), '{}'::jsonb)"
+      properties = selectedProperties(p)
     }
     var geometry = query.outputSRID == 9377 ? "t.geom" : "ST_Transform(t.geom, \(query.outputSRID))"
     if query.flipAxes { geometry = "ST_FlipCoordinates(\(geometry))" }
@@ -328,8 +348,7 @@ public enum FeatureQueries {
     let limit = placeholder()
     binds.append(query.limit + 1)
     let sql = """
-      SELECT t.id, '{"type":"Feature","id":' || t.id || ',"geometry":'
-             || coalesce(ST_AsGeoJSON(\(geometry), \(digits)), 'null') || ',"properties":' || (\(properties))::text || '}'
+      SELECT t.id, \(featureJSON(geometry: geometry, digits: String(digits), properties: properties))
       FROM (\(sourceSQL(source))) t
       \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
       ORDER BY t.id LIMIT \(limit)
@@ -376,20 +395,18 @@ extension FeatureQueries {
 enum LayerStatement {
   @TaskLocal static var version: Int64 = 0
 
-  /// The feature's GeoJSON from `f` (a row of the version's partition), as the dynamic query
-  /// writes it, with $1–$4 choosing the output: SRID, axis flip, digits, properties (null:
-  /// all). ST_Transform to the stored SRID returns its input untouched.
+  /// The version's features as the dynamic query writes them, read from its partition, with
+  /// $1–$4 choosing the output: SRID, axis flip, digits, properties (null: all). ST_Transform
+  /// to the stored SRID returns its input untouched.
   static var select: String {
-    """
-    SELECT f.fid, '{"type":"Feature","id":' || f.fid || ',"geometry":' || coalesce(ST_AsGeoJSON(
-      CASE WHEN $2 THEN ST_FlipCoordinates(ST_Transform(f.geom, $1)) ELSE ST_Transform(f.geom, $1) END, $3), 'null')
-    || ',"properties":' || (CASE WHEN $4::text[] IS NULL THEN p.props ELSE coalesce(
-      (SELECT jsonb_object_agg(k, v) FROM jsonb_each(p.props) AS e(k, v) WHERE k = ANY($4::text[])), '{}'::jsonb) END)::text
-    || '}'
-    FROM \(LayerRepository.partition(version)) f
-    CROSS JOIN LATERAL (SELECT f.attributes || jsonb_strip_nulls(jsonb_build_object('npn', f.npn, 'divipola', f.divipola)) AS props) p
-    WHERE f.version_id = \(version)
-    """
+    let geometry =
+      "CASE WHEN $2 THEN ST_FlipCoordinates(ST_Transform(t.geom, $1)) ELSE ST_Transform(t.geom, $1) END"
+    let properties =
+      "CASE WHEN $4::text[] IS NULL THEN t.props ELSE \(FeatureQueries.selectedProperties("$4")) END"
+    return """
+      SELECT t.id, \(FeatureQueries.featureJSON(geometry: geometry, digits: "$3", properties: properties))
+      FROM (\(FeatureQueries.layerRows(version, table: LayerRepository.partition(version)))) t
+      """
   }
 }
 
@@ -423,7 +440,7 @@ struct LayerOutput: Sendable {
 struct LayerFeatureByID: PostgresPreparedStatement {
   typealias Row = (Int64, String)
   static var name: String { "nodo_feature_by_id_v\(LayerStatement.version)" }
-  static var sql: String { LayerStatement.select + " AND f.fid = $5" }
+  static var sql: String { LayerStatement.select + " WHERE t.id = $5" }
   static var bindingDataTypes: [PostgresDataType] { LayerOutput.dataTypes + [.int8] }
 
   var id: Int64
@@ -442,7 +459,7 @@ struct LayerFeatureByID: PostgresPreparedStatement {
 struct LayerFeatures: PostgresPreparedStatement {
   typealias Row = (Int64, String)
   static var name: String { "nodo_features_v\(LayerStatement.version)" }
-  static var sql: String { LayerStatement.select + " AND f.fid > $5 ORDER BY f.fid LIMIT $6" }
+  static var sql: String { LayerStatement.select + " WHERE t.id > $5 ORDER BY t.id LIMIT $6" }
   static var bindingDataTypes: [PostgresDataType] { LayerOutput.dataTypes + [.int8, .int8] }
 
   var after: Int64

@@ -33,12 +33,7 @@ public enum QualityChecks {
       """, logger: logger)
     var out: [(Int64, [UInt8])] = []
     for try await (fids, lengths, blob) in rows.decode(([Int64], [Int32], ByteBuffer).self) {
-      var offset = blob.readerIndex
-      for index in fids.indices {
-        let length = Int(lengths[index])
-        out.append((fids[index], blob.getBytes(at: offset, length: length) ?? []))
-        offset += length
-      }
+      out += zip(fids, AggregatedRows.split(blob, lengths: lengths)).map { ($0, $1) }
     }
     return out
   }
@@ -70,16 +65,6 @@ public enum QualityChecks {
       rows[column] = cuts
     }
     return (columns, rows)
-  }
-
-  /// How many features the version holds.
-  public static func count(
-    versionID: Int64, on connection: PostgresConnection, logger: Logger
-  ) async throws -> Int {
-    let rows = try await connection.query(
-      "SELECT count(*) FROM feature WHERE version_id = \(versionID)", logger: logger)
-    for try await count in rows.decode(Int.self) { return count }
-    return 0
   }
 
   /// A hole in the union of the version's features (LADM-COL R3006: no gaps between parcels).
