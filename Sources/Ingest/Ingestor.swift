@@ -445,7 +445,9 @@ public struct Ingestor: Sendable {
     last: (column: Bool, row: Bool) = (true, true)
   ) async throws -> [QualityChecks.Overlap] {
     let started = ContinuousClock.now
-    let index = SelfOverlaps.Index(envelopes: shapes.map(\.envelope))
+    let index = try await NIOThreadPool.singleton.runIfActive {
+      try SelfOverlaps.Index(envelopes: shapes.map(\.envelope)) { shapes[$0].geometry }
+    }
     let runs = index.spatialRuns(size: 2_000)
     let pairs = try await withThrowingTaskGroup(of: [SelfOverlaps.Pair].self) { group in
       for run in runs {

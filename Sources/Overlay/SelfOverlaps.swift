@@ -16,11 +16,47 @@ public enum SelfOverlaps {
     public var area: Double
   }
 
-  /// The members' boxes, indexed once and shared by the workers.
+  /// The members' boxes, indexed once, and the members with many vertices cut into pieces
+  /// once (as WKB), both shared by the workers: a parcel of 18,000 vertices next to thousands of
+  /// others is met by every run of neighbours.
   public struct Index: Sendable {
     let grid: EnvelopeGrid
+    let pieces: [Int: [Geometry]]
 
-    public init(envelopes: [Envelope]) { grid = EnvelopeGrid(envelopes) }
+    public init(envelopes: [Envelope], geometry: (Int) -> Geometry) throws {
+      grid = EnvelopeGrid(envelopes)
+      let context = try GeometryContext()
+      var pieces: [Int: [Geometry]] = [:]
+      for k in envelopes.indices {
+        // A polygon's WKB holds 16 bytes a vertex: smaller ones are not worth parsing here.
+        let wkb = geometry(k)
+        guard wkb.wkb.count > 16 * planarLimit, let rings = PlanarRings(wkb), rings.vertexCount > planarLimit
+        else { continue }
+        pieces[k] = try Self.cut(try context.read(wkb), vertices: rings.vertexCount, context: context)
+      }
+      self.pieces = pieces
+    }
+
+    /// A polygon cut by a grid into pieces of a few hundred vertices each (their areas add up
+    /// to the whole's: they meet only along the cut lines).
+    static func cut(_ member: NativeGeometry, vertices: Int, context: GeometryContext) throws -> [Geometry] {
+      let bounds = try member.envelope()
+      let side = max(2, Int((Double(vertices) / Double(planarLimit / 2)).squareRoot().rounded(.up)))
+      let width = bounds.width / Double(side)
+      let height = bounds.height / Double(side)
+      var made: [Geometry] = []
+      for row in 0..<side {
+        for column in 0..<side {
+          let cell = Envelope(
+            minX: bounds.minX + Double(column) * width, minY: bounds.minY + Double(row) * height,
+            maxX: column == side - 1 ? bounds.maxX : bounds.minX + Double(column + 1) * width,
+            maxY: row == side - 1 ? bounds.maxY : bounds.minY + Double(row + 1) * height)
+          let piece = try member.intersection(with: try context.rectangle(cell)).asMultiPolygon()
+          if try !piece.isEmpty() { made.append(try piece.geometry()) }
+        }
+      }
+      return made
+    }
 
     public var count: Int { grid.envelopes.count }
 
@@ -59,7 +95,7 @@ public enum SelfOverlaps {
     geometry: (Int) -> Geometry
   ) throws -> [Pair] {
     try withoutActuallyEscaping(geometry) { geometry in
-      var cache = Cache(context: try GeometryContext(), geometry: geometry)
+      var cache = Cache(context: try GeometryContext(), index: index, geometry: geometry)
       return try pairs(
         members: members, index: index, minimumArea: minimumArea, accept: accept, cache: &cache)
     }
@@ -110,8 +146,11 @@ public enum SelfOverlaps {
     var rings: [Int: PlanarRings?] = [:]
     var pieces: [Int: [Piece]] = [:]
 
-    init(context: GeometryContext, geometry: @escaping (Int) -> Geometry) {
+    let index: Index
+
+    init(context: GeometryContext, index: Index, geometry: @escaping (Int) -> Geometry) {
       self.context = context
+      self.index = index
       self.geometry = geometry
     }
 
@@ -138,28 +177,15 @@ public enum SelfOverlaps {
       return read
     }
 
-    /// A member with many vertices, cut by a grid into pieces of a few hundred vertices each
-    /// (the pieces' areas add up to the member's: they meet only along the cut lines).
+    /// A member with many vertices, in the pieces the index cut it into, read into this
+    /// call's context; nil for the others.
     mutating func cut(_ k: Int) throws -> [Piece]? {
       if let known = pieces[k] { return known }
-      guard let whole = PlanarRings(geometry(k)), whole.vertexCount > planarLimit else { return nil }
-      let member = try native(k)
-      let bounds = try member.envelope()
-      let side = max(2, Int((Double(whole.vertexCount) / Double(planarLimit / 2)).squareRoot().rounded(.up)))
-      let width = bounds.width / Double(side)
-      let height = bounds.height / Double(side)
-      var made: [Piece] = []
-      for row in 0..<side {
-        for column in 0..<side {
-          let cell = Envelope(
-            minX: bounds.minX + Double(column) * width, minY: bounds.minY + Double(row) * height,
-            maxX: column == side - 1 ? bounds.maxX : bounds.minX + Double(column + 1) * width,
-            maxY: row == side - 1 ? bounds.maxY : bounds.minY + Double(row + 1) * height)
-          let piece = try member.intersection(with: try context.rectangle(cell)).asMultiPolygon()
-          guard try !piece.isEmpty() else { continue }
-          let rings = PlanarRings(try piece.geometry()).flatMap { $0.vertexCount > planarLimit ? nil : $0 }
-          made.append(Piece(envelope: try piece.envelope(), native: piece, rings: rings))
-        }
+      guard let cut = index.pieces[k] else { return nil }
+      let made = try cut.map { wkb in
+        let piece = try context.read(wkb)
+        let rings = PlanarRings(wkb).flatMap { $0.vertexCount > planarLimit ? nil : $0 }
+        return Piece(envelope: try piece.envelope(), native: piece, rings: rings)
       }
       pieces[k] = made
       return made

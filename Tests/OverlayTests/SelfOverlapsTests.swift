@@ -21,7 +21,7 @@ struct SelfOverlapsTests {
   static func overlaps(_ geometries: [Geometry], minimumArea: Double = 0) throws -> [[Int]: Double] {
     let context = try GeometryContext()
     let envelopes = try geometries.map { try context.read($0).envelope() }
-    let index = SelfOverlaps.Index(envelopes: envelopes)
+    let index = try SelfOverlaps.Index(envelopes: envelopes) { geometries[$0] }
     var out: [[Int]: Double] = [:]
     for run in index.spatialRuns(size: 3) {
       for pair in try SelfOverlaps.find(
