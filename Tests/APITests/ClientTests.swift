@@ -120,11 +120,13 @@ struct ClientTests {
     try await DemoDatabase.withAPI(live: true) { client, _ in
       let port = try #require(client.port)
       let page = "http://127.0.0.1:\(port)/viewer?divipola=25999"
+      // A throwaway browser profile, removed when the test ends.
+      let profile = FileManager.default.temporaryDirectory.appendingPathComponent("nodo-chromium-\(port)")
+      defer { try? FileManager.default.removeItem(at: profile) }
       let common = [
         "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1280,800",
         "--virtual-time-budget=20000",
-        "--user-data-dir="
-          + FileManager.default.temporaryDirectory.appendingPathComponent("nodo-chromium-\(port)").path,
+        "--user-data-dir=" + profile.path,
       ]
       let dom = try await runProgram(
         browser, common + ["--enable-logging=stderr", "--v=0", "--dump-dom", page])
