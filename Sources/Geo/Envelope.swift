@@ -31,4 +31,12 @@ public struct Envelope: Equatable, Hashable, Sendable, Codable {
       minX: Swift.min(minX, other.minX), minY: Swift.min(minY, other.minY),
       maxX: Swift.max(maxX, other.maxX), maxY: Swift.max(maxY, other.maxY))
   }
+
+  /// The box both share (closed: boxes that only touch share a flat box); nil when disjoint.
+  public func intersection(_ other: Envelope) -> Envelope? {
+    guard intersects(other) else { return nil }
+    return Envelope(
+      minX: Swift.max(minX, other.minX), minY: Swift.max(minY, other.minY),
+      maxX: Swift.min(maxX, other.maxX), maxY: Swift.min(maxY, other.maxY))
+  }
 }

@@ -59,11 +59,23 @@ public enum Affectations {
     precondition(envelopes == nil || envelopes!.count == parcels.count)
     let context = try GeometryContext()
     let rights = try RightSet(shapes, context: context)
+    if let envelopes, var scope = envelopes.first {
+      // Rasters with cells about a parcel's size: most parcels a shape's box meets are settled
+      // (far outside, or wholly inside) without parsing them.
+      var sides = 0.0
+      for envelope in envelopes {
+        scope = scope.union(envelope)
+        sides += envelope.width + envelope.height
+      }
+      rights.useRasters(scope: scope, cell: sides / Double(2 * envelopes.count))
+    }
     var out: [ParcelAffectation] = []
     for (p, geometry) in parcels.enumerated() {
       var candidates: [Int]?
       if let envelopes {
-        candidates = rights.grid.query(envelopes[p])
+        candidates = rights.grid.query(envelopes[p]).filter {
+          rights.rasterAnswer($0, envelopes[p]) != .disjoint
+        }
         if candidates!.isEmpty { continue }
       }
       let parcel = try context.read(geometry)

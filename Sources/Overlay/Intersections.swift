@@ -38,26 +38,67 @@ public enum Intersections {
   }
 }
 
-/// The right-hand side of an overlay, read once into one context.
+/// The right-hand side of an overlay. Shapes are parsed into GEOS and prepared only when a pair
+/// needs them; with rasters on (`useRasters`), most pairs never do.
 final class RightSet {
   let context: GeometryContext
-  let natives: [NativeGeometry]
+  let geometries: [Geometry]
   let envelopes: [Envelope]
   let grid: EnvelopeGrid
-  private var prepared: [Int: PreparedGeometry] = [:]
+  private var natives: [NativeGeometry?]
+  private var prepared: [PreparedGeometry?]
+  private var rasterScope: (scope: Envelope, cell: Double)?
+  private var rasters: [ShapeRaster?]
+  private var rastersBuilt: [Bool]
 
   init(_ geometries: [Geometry], context: GeometryContext) throws {
     self.context = context
-    natives = try geometries.map { try context.read($0) }
-    envelopes = try natives.map { try $0.envelope() }
+    self.geometries = geometries
+    var envelopes: [Envelope] = []
+    envelopes.reserveCapacity(geometries.count)
+    for geometry in geometries {
+      envelopes.append(try Envelope(polygonWKB: geometry) ?? context.read(geometry).envelope())
+    }
+    self.envelopes = envelopes
     grid = EnvelopeGrid(envelopes)
+    natives = Array(repeating: nil, count: geometries.count)
+    prepared = Array(repeating: nil, count: geometries.count)
+    rasters = []
+    rastersBuilt = []
+  }
+
+  func native(_ i: Int) throws -> NativeGeometry {
+    if let cached = natives[i] { return cached }
+    let made = try context.read(geometries[i])
+    natives[i] = made
+    return made
   }
 
   func prepared(_ i: Int) throws -> PreparedGeometry {
     if let cached = prepared[i] { return cached }
-    let made = try PreparedGeometry(natives[i])
+    let made = try PreparedGeometry(try native(i))
     prepared[i] = made
     return made
+  }
+
+  /// From now on, boxes inside `scope` are first asked of each shape's raster (cells of about
+  /// `cell`, the size of the boxes to come), built the first time the shape is met.
+  func useRasters(scope: Envelope, cell: Double) {
+    rasterScope = (scope, cell)
+    rasters = Array(repeating: nil, count: geometries.count)
+    rastersBuilt = Array(repeating: false, count: geometries.count)
+  }
+
+  /// What shape `r`'s raster knows about `box`; `.unknown` without rasters.
+  func rasterAnswer(_ r: Int, _ box: Envelope) -> ShapeRaster.Answer {
+    guard let rasterScope else { return .unknown }
+    if !rastersBuilt[r] {
+      rastersBuilt[r] = true
+      if let rings = PlanarRings(geometries[r]) {
+        rasters[r] = ShapeRaster(rings, scope: rasterScope.scope, cell: rasterScope.cell)
+      }
+    }
+    return rasters[r]?.answer(box) ?? .unknown
   }
 
   /// Calls `found` for each right geometry meeting `left` with positive area.
@@ -80,6 +121,16 @@ final class RightSet {
     let envelope = try known ?? left.envelope()
     var leftArea: Double?
     for r in candidates ?? grid.query(envelope) where include(r) {
+      switch rasterAnswer(r, envelope) {
+      case .disjoint:
+        continue
+      case .covers:
+        if leftArea == nil { leftArea = try left.area() }
+        try found(r, leftArea!, true, nil)
+        continue
+      case .unknown:
+        break
+      }
       let shape = try prepared(r)
       if envelopes[r].contains(envelope), try shape.covers(left) {
         if leftArea == nil { leftArea = try left.area() }
@@ -87,7 +138,7 @@ final class RightSet {
         continue
       }
       guard try shape.intersects(left) else { continue }
-      let piece = try left.intersection(with: natives[r])
+      let piece = try left.intersection(with: try native(r))
       let area = try piece.area()
       guard area > 0 else { continue }
       try found(r, area, false, piece)

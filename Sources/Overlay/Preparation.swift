@@ -58,7 +58,7 @@ public enum Preparation {
         var cut: [NativeGeometry] = []
         try removals.overlaps(of: geometry, keepGeometry: false, include: { wanted.contains($0) }) {
           r, _, _, _ in
-          cut.append(removals.natives[r])
+          cut.append(try removals.native(r))
         }
         if !cut.isEmpty {
           let removal =
