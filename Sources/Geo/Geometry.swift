@@ -17,6 +17,11 @@ public struct Geometry: Sendable, Hashable {
     self.wkb = wkb
   }
 
+  /// Bytes this program's own plain-Swift encoders wrote, taken without a parse.
+  public init(uncheckedWKB wkb: [UInt8]) {
+    self.wkb = wkb
+  }
+
   /// Parses WKT (for tests, fixtures and people).
   public init(wkt: String) throws {
     let context = try GeometryContext()

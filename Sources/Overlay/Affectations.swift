@@ -81,37 +81,39 @@ public enum Affectations {
       let parcel = try context.read(geometry)
       let parcelArea = try parcel.area()
       var pieces: [AffectationPiece] = []
-      var natives: [Int: NativeGeometry] = [:]
+      var shapesOf: [Int: OverlayPiece] = [:]
       var dropped = 0
       // Each piece's geometry is kept from the intersection that measured it: needed for the
-      // totals when several ranked pieces meet, and for the output when asked for.
+      // totals when several ranked pieces meet, and for the output when asked for. Convex
+      // parcels (most urban lots) are clipped in plain Swift where that is exact.
       try rights.pieces(
-        of: parcel, envelope: envelopes?[p], candidates: candidates, include: { _ in true }
+        of: parcel, rings: envelopes == nil ? nil : PlanarRings(geometry), envelope: envelopes?[p],
+        candidates: candidates, include: { _ in true }
       ) { r, area, covered, piece in
         if thresholds.drops(area: area, parcelArea: parcelArea) {
           dropped += 1
           return
         }
         pieces.append(AffectationPiece(shape: r, area: area, covered: covered, geometry: nil))
-        natives[r] = piece ?? parcel
+        shapesOf[r] = piece
       }
       let ranked = pieces.filter { levels[$0.shape] != nil }
       if keepGeometry {
         for k in pieces.indices {
-          pieces[k].geometry = try natives[pieces[k].shape]!.asMultiPolygon().geometry()
+          pieces[k].geometry = try shapesOf[pieces[k].shape]!.geometry(whole: parcel)
         }
       }
       var areaByLevel: [Int: Double] = [:]
       var restricted = 0.0
       let distinct = Set(ranked.compactMap { levels[$0.shape] }).sorted()
       if distinct.count == 1 {
-        restricted = try union(ranked, natives, parcel: parcel, parcelArea: parcelArea)
+        restricted = try union(ranked, shapesOf, parcel: parcel, parcelArea: parcelArea)
         areaByLevel[distinct[0]] = restricted
       } else if !distinct.isEmpty {
         var previous = 0.0
         for level in distinct {
           let upTo = ranked.filter { levels[$0.shape]! <= level }
-          let area = try union(upTo, natives, parcel: parcel, parcelArea: parcelArea)
+          let area = try union(upTo, shapesOf, parcel: parcel, parcelArea: parcelArea)
           areaByLevel[level] = area - previous
           previous = area
         }
@@ -128,11 +130,11 @@ public enum Affectations {
 
   /// Area of the union of `pieces` inside the parcel.
   private static func union(
-    _ pieces: [AffectationPiece], _ natives: [Int: NativeGeometry], parcel: NativeGeometry, parcelArea: Double
+    _ pieces: [AffectationPiece], _ shapes: [Int: OverlayPiece], parcel: NativeGeometry, parcelArea: Double
   ) throws -> Double {
     if pieces.contains(where: \.covered) { return parcelArea }
     if pieces.count == 1 { return pieces[0].area }
-    let parts = pieces.compactMap { natives[$0.shape] }
+    let parts = try pieces.compactMap { try shapes[$0.shape]?.native(whole: parcel) }
     return try parcel.context.collection(.geometryCollection, of: parts).unaryUnion().area()
   }
 }

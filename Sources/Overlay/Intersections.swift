@@ -50,6 +50,8 @@ final class RightSet {
   private var rasterScope: (scope: Envelope, cell: Double)?
   private var rasters: [ShapeRaster?]
   private var rastersBuilt: [Bool]
+  private var planarRings: [PlanarRings?]
+  private var planarRead: [Bool]
 
   init(_ geometries: [Geometry], context: GeometryContext) throws {
     self.context = context
@@ -65,6 +67,8 @@ final class RightSet {
     prepared = Array(repeating: nil, count: geometries.count)
     rasters = []
     rastersBuilt = []
+    planarRings = Array(repeating: nil, count: geometries.count)
+    planarRead = Array(repeating: false, count: geometries.count)
   }
 
   func native(_ i: Int) throws -> NativeGeometry {
@@ -94,7 +98,7 @@ final class RightSet {
     guard let rasterScope else { return .unknown }
     if !rastersBuilt[r] {
       rastersBuilt[r] = true
-      if let rings = PlanarRings(geometries[r]) {
+      if let rings = planar(r) {
         rasters[r] = ShapeRaster(rings, scope: rasterScope.scope, cell: rasterScope.cell)
       }
     }
@@ -108,17 +112,20 @@ final class RightSet {
   ) throws {
     try pieces(of: left, envelope: known, candidates: candidates, include: include) {
       r, area, covered, piece in
-      try found(r, area, covered, keepGeometry ? try (piece ?? left).asMultiPolygon().geometry() : nil)
+      try found(r, area, covered, keepGeometry ? try piece.geometry(whole: left) : nil)
     }
   }
 
-  /// Calls `found` for each right geometry meeting `left` with positive area, with the piece
-  /// (nil when the right geometry covers `left`: the piece is `left` itself).
+  /// Calls `found` for each right geometry meeting `left` with positive area, with the piece.
+  /// With `left`'s rings and `left` convex, pieces are clipped in plain Swift where that is
+  /// exact (`PlanarRings.clipped(by:)`), else computed by GEOS.
   func pieces(
-    of left: NativeGeometry, envelope known: Envelope? = nil, candidates: [Int]? = nil,
-    include: (Int) -> Bool, found: (Int, Double, Bool, NativeGeometry?) throws -> Void
+    of left: NativeGeometry, rings: PlanarRings? = nil, envelope known: Envelope? = nil,
+    candidates: [Int]? = nil,
+    include: (Int) -> Bool, found: (Int, Double, Bool, OverlayPiece) throws -> Void
   ) throws {
     let envelope = try known ?? left.envelope()
+    let clip = rings?.isConvex == true ? rings : nil
     var leftArea: Double?
     for r in candidates ?? grid.query(envelope) where include(r) {
       switch rasterAnswer(r, envelope) {
@@ -126,7 +133,7 @@ final class RightSet {
         continue
       case .covers:
         if leftArea == nil { leftArea = try left.area() }
-        try found(r, leftArea!, true, nil)
+        try found(r, leftArea!, true, .whole)
         continue
       case .unknown:
         break
@@ -134,14 +141,62 @@ final class RightSet {
       let shape = try prepared(r)
       if envelopes[r].contains(envelope), try shape.covers(left) {
         if leftArea == nil { leftArea = try left.area() }
-        try found(r, leftArea!, true, nil)
+        try found(r, leftArea!, true, .whole)
         continue
+      }
+      if let clip, let subject = planar(r) {
+        switch subject.clipped(by: clip) {
+        case .empty:
+          continue
+        case .piece(let area, let geometry):
+          if area > 0 { try found(r, area, false, .planar(geometry)) }
+          continue
+        case .unsure:
+          break
+        }
       }
       guard try shape.intersects(left) else { continue }
       let piece = try left.intersection(with: try native(r))
       let area = try piece.area()
       guard area > 0 else { continue }
-      try found(r, area, false, piece)
+      try found(r, area, false, .native(piece))
+    }
+  }
+
+  /// Shape `r`'s rings, read once; nil for anything but polygons.
+  func planar(_ r: Int) -> PlanarRings? {
+    if !planarRead[r] {
+      planarRead[r] = true
+      planarRings[r] = PlanarRings(geometries[r])
+    }
+    return planarRings[r]
+  }
+}
+
+/// Where a left geometry and a right one meet.
+enum OverlayPiece {
+  /// The right geometry covers the left one: the piece is the left geometry.
+  case whole
+  /// Computed by GEOS.
+  case native(NativeGeometry)
+  /// Clipped in plain Swift: a MultiPolygon.
+  case planar(Geometry)
+
+  /// The piece in GEOS.
+  func native(whole: NativeGeometry) throws -> NativeGeometry {
+    switch self {
+    case .whole: return whole
+    case .native(let geometry): return geometry
+    case .planar(let geometry): return try whole.context.read(geometry)
+    }
+  }
+
+  /// The piece as a MultiPolygon.
+  func geometry(whole: NativeGeometry) throws -> Geometry {
+    switch self {
+    case .whole: return try whole.asMultiPolygon().geometry()
+    case .native(let geometry): return try geometry.asMultiPolygon().geometry()
+    case .planar(let geometry): return geometry
     }
   }
 }

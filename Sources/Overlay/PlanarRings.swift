@@ -185,6 +185,168 @@ struct PlanarRings {
     return total
   }
 
+  /// The part of `self` inside `clip`, by Sutherland–Hodgman as in `clippedArea(by:)`.
+  enum Clipped {
+    /// No area in common.
+    case empty
+    /// The intersection, a MultiPolygon (one polygon per part met), and its area.
+    case piece(area: Double, geometry: Geometry)
+    /// Not settled here: a hole meets the clip, or a clipped ring is not simple (the clip
+    /// cut a part into pieces that Sutherland–Hodgman joins along the clip's edges), or it is
+    /// too long to check cheaply. The caller asks GEOS.
+    case unsure
+  }
+
+  /// The intersection with `clip`, which must be convex, as a geometry: each shell met is
+  /// clipped; the result is kept only when every clipped ring is simple (no fold-back, no two
+  /// edges meeting but at their shared vertex), which is when it is exactly the intersection.
+  func clipped(by clip: PlanarRings, maxVertices: Int = 256) -> Clipped {
+    precondition(clip.isConvex)
+    let ox = clip.xs[0]
+    let oy = clip.ys[0]
+    let n = clip.xs.count - 1
+    var cx = [Double](repeating: 0, count: n)
+    var cy = cx
+    var signed = 0.0
+    for k in 0..<n {
+      cx[k] = clip.xs[k] - ox
+      cy[k] = clip.ys[k] - oy
+      let next = (k + 1) % n
+      signed += (clip.xs[k] - ox) * (clip.ys[next] - oy) - (clip.xs[next] - ox) * (clip.ys[k] - oy)
+    }
+    let direction: Double = signed >= 0 ? 1 : -1
+    var pieces: [[(Double, Double)]] = []
+    var total = 0.0
+    var input: [(Double, Double)] = []
+    var output: [(Double, Double)] = []
+    for ring in 0..<(ringStarts.count - 1) {
+      let start = ringStarts[ring]
+      let end = ringStarts[ring + 1] - 1
+      var low = (Double.infinity, Double.infinity)
+      var high = (-Double.infinity, -Double.infinity)
+      for i in start..<end {
+        low = (Swift.min(low.0, xs[i]), Swift.min(low.1, ys[i]))
+        high = (Swift.max(high.0, xs[i]), Swift.max(high.1, ys[i]))
+      }
+      if high.0 < clip.minX || low.0 > clip.maxX || high.1 < clip.minY || low.1 > clip.maxY { continue }
+      let isShell = ring == 0 || ringParts[ring] != ringParts[ring - 1]
+      guard isShell else { return .unsure }
+      output.removeAll(keepingCapacity: true)
+      for i in start..<end { output.append((xs[i] - ox, ys[i] - oy)) }
+      for k in 0..<n where !output.isEmpty {
+        let (x1, y1, x2, y2) = (cx[k], cy[k], cx[(k + 1) % n], cy[(k + 1) % n])
+        swap(&input, &output)
+        output.removeAll(keepingCapacity: true)
+        func side(_ p: (Double, Double)) -> Double { direction * orientation(x1, y1, x2, y2, p.0, p.1) }
+        var previous = input[input.count - 1]
+        var previousSide = side(previous)
+        for current in input {
+          let currentSide = side(current)
+          if currentSide >= 0 {
+            if previousSide < 0 { output.append(Self.cut(previous, current, previousSide, currentSide)) }
+            output.append(current)
+          } else if previousSide >= 0 {
+            output.append(Self.cut(previous, current, previousSide, currentSide))
+          }
+          previous = current
+          previousSide = currentSide
+        }
+      }
+      // Back in place first: points apart by less than the coordinates' rounding become
+      // equal there. Repeated vertices (a subject vertex on a clip edge comes out twice) go.
+      var ringOut: [(Double, Double)] = []
+      ringOut.reserveCapacity(output.count)
+      for point in output {
+        let placed = (point.0 + ox, point.1 + oy)
+        if ringOut.last.map({ $0 != placed }) ?? true { ringOut.append(placed) }
+      }
+      while ringOut.count > 1 && ringOut[0] == ringOut[ringOut.count - 1] { ringOut.removeLast() }
+      guard ringOut.count >= 3 else { continue }
+      var area = 0.0
+      for k in ringOut.indices {
+        let (a, b) = (ringOut[k], ringOut[(k + 1) % ringOut.count])
+        area += (a.0 - ox) * (b.1 - oy) - (b.0 - ox) * (a.1 - oy)
+      }
+      guard area != 0 else { continue }
+      // Slivers at the rounding's scale are left to GEOS, which may find no area at all.
+      guard abs(area) / 2 > 1e-6, ringOut.count <= maxVertices, Self.isSimple(ringOut) else { return .unsure }
+      total += abs(area) / 2
+      pieces.append(ringOut)
+    }
+    guard !pieces.isEmpty else { return .empty }
+    // A MultiPolygon, little-endian ISO WKB, coordinates back in place.
+    var wkb: [UInt8] = []
+    wkb.reserveCapacity(9 + pieces.reduce(0) { $0 + 13 + 16 * ($1.count + 1) })
+    func put(_ value: UInt32) { withUnsafeBytes(of: value.littleEndian) { wkb.append(contentsOf: $0) } }
+    func put(_ value: Double) {
+      withUnsafeBytes(of: value.bitPattern.littleEndian) { wkb.append(contentsOf: $0) }
+    }
+    wkb.append(1)
+    put(UInt32(6))
+    put(UInt32(pieces.count))
+    for ring in pieces {
+      wkb.append(1)
+      put(UInt32(3))
+      put(UInt32(1))
+      put(UInt32(ring.count + 1))
+      for point in ring + [ring[0]] {
+        put(point.0)
+        put(point.1)
+      }
+    }
+    return .piece(area: total, geometry: Geometry(uncheckedWKB: wkb))
+  }
+
+  /// Whether a ring (not repeating its first vertex, no two consecutive vertices equal) is
+  /// simple: no edge folds back on the one before, and no two edges meet but consecutive ones
+  /// at their shared vertex. Conservative: three points within rounding of a line count as on
+  /// it, so a ring too thin to judge is called not simple.
+  static func isSimple(_ ring: [(Double, Double)]) -> Bool {
+    let k = ring.count
+    func orient(_ a: (Double, Double), _ b: (Double, Double), _ c: (Double, Double)) -> Double {
+      let (ux, uy, vx, vy) = (b.0 - a.0, b.1 - a.1, c.0 - a.0, c.1 - a.1)
+      let value = ux * vy - uy * vx
+      return abs(value) <= 1e-12 * (abs(ux) + abs(uy)) * (abs(vx) + abs(vy)) + 1e-18 ? 0 : value
+    }
+    func onSegment(_ a: (Double, Double), _ b: (Double, Double), _ p: (Double, Double)) -> Bool {
+      Swift.min(a.0, b.0) <= p.0 && p.0 <= Swift.max(a.0, b.0) && Swift.min(a.1, b.1) <= p.1
+        && p.1 <= Swift.max(a.1, b.1)
+    }
+    for i in 0..<k {
+      let (a, b, c) = (ring[i], ring[(i + 1) % k], ring[(i + 2) % k])
+      if orient(a, b, c) == 0 && (b.0 - a.0) * (c.0 - b.0) + (b.1 - a.1) * (c.1 - b.1) < 0 { return false }
+    }
+    guard k > 3 else { return true }
+    for i in 0..<k {
+      let (a, b) = (ring[i], ring[(i + 1) % k])
+      let lowX = Swift.min(a.0, b.0)
+      let highX = Swift.max(a.0, b.0)
+      let lowY = Swift.min(a.1, b.1)
+      let highY = Swift.max(a.1, b.1)
+      // Edges i and j, not consecutive (j = i + 1 and, for i = 0, j = k - 1 share a vertex).
+      for j in stride(from: i + 2, to: k, by: 1) where !(i == 0 && j == k - 1) {
+        let (c, d) = (ring[j], ring[(j + 1) % k])
+        if Swift.max(c.0, d.0) < lowX || Swift.min(c.0, d.0) > highX || Swift.max(c.1, d.1) < lowY
+          || Swift.min(c.1, d.1) > highY
+        {
+          continue
+        }
+        let o1 = orient(a, b, c)
+        let o2 = orient(a, b, d)
+        let o3 = orient(c, d, a)
+        let o4 = orient(c, d, b)
+        if (o1 > 0) != (o2 > 0) && o1 != 0 && o2 != 0 && (o3 > 0) != (o4 > 0) && o3 != 0 && o4 != 0 {
+          return false
+        }
+        if o1 == 0 && onSegment(a, b, c) { return false }
+        if o2 == 0 && onSegment(a, b, d) { return false }
+        if o3 == 0 && onSegment(c, d, a) { return false }
+        if o4 == 0 && onSegment(c, d, b) { return false }
+      }
+    }
+    return true
+  }
+
   /// Where the segment p → q meets the clip line, given their signed distances to it.
   private static func cut(
     _ p: (Double, Double), _ q: (Double, Double), _ sp: Double, _ sq: Double
