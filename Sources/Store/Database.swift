@@ -60,6 +60,14 @@ public struct Database: Sendable {
   }
 }
 
+/// Whether `error` means no connection to the server could be made (server down, wrong port):
+/// the pool gives up after repeated failed attempts.
+public func isConnectionFailure(_ error: any Error) -> Bool {
+  if case StoreError.unreachable = error { return true }
+  if let error = error as? PSQLError, error.code == .connectionError { return true }
+  return String(describing: error).contains("connectionCreationCircuitBreakerTripped")
+}
+
 /// The server's own words for a failed query (postgres-nio hides them from `description`).
 public func describe(_ error: any Error) -> String {
   if let error = error as? PSQLError {

@@ -1,4 +1,6 @@
 import Foundation
+import NIOCore
+import NIOPosix
 import PostgresNIO
 
 /// A PostgreSQL connection string: `postgres://user:password@host:port/database`, or a unix
@@ -102,5 +104,28 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
     configuration.options.maximumConnections = Self.poolSize(
       environment: ProcessInfo.processInfo.environment, cores: ProcessInfo.processInfo.activeProcessorCount)
     return configuration
+  }
+}
+
+extension DatabaseURL {
+  /// Whether something accepts connections at the URL's address, within `timeout`: a failed
+  /// load says so at once instead of after the pool's retries (a minute). Throws
+  /// `StoreError.unreachable` otherwise. Only the address is tried; credentials are left to
+  /// the real connection.
+  public func probe(timeout: TimeAmount = .seconds(3)) async throws {
+    let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+      .connectTimeout(timeout)
+    let address = socketDirectory.map { "\($0)/.s.PGSQL.\(port)" } ?? "\(host):\(port)"
+    do {
+      let channel =
+        if let socketDirectory {
+          try await bootstrap.connect(unixDomainSocketPath: "\(socketDirectory)/.s.PGSQL.\(port)").get()
+        } else {
+          try await bootstrap.connect(host: host, port: port).get()
+        }
+      try? await channel.close()
+    } catch {
+      throw StoreError.unreachable(address)
+    }
   }
 }

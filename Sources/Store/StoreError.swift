@@ -15,6 +15,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
   case migrationsMissing(String)
   /// A statement that must return a row returned none.
   case noRowReturned(String)
+  /// Nothing answers at the database's address (server down, wrong host or port).
+  case unreachable(String)
   /// The database is newer than this program (it has migrations this build does not know).
   case databaseNewerThanProgram(database: Int, program: Int)
 
@@ -30,6 +32,7 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
       "migration \(version) (\(name)) failed: \(reason)"
     case .migrationsMissing(let reason): "migration files not found: \(reason)"
     case .noRowReturned(let statement): "\(statement) returned no row"
+    case .unreachable(let address): "nothing answers at \(address)"
     case .databaseNewerThanProgram(let database, let program):
       "the database is at migration \(database) but this program knows only up to \(program)"
     }

@@ -80,7 +80,7 @@ struct IngestCommand: AsyncParsableCommand {
       throw ExitCode.failure
     } catch {
       bar.finish(succeeded: false)
-      note(lang.pick("error: ", "error: ") + describe(error))
+      note("error: " + explanation(of: error, lang))
       note(lang.pick("No se escribió nada en la base de datos.", "Nothing was written to the database."))
       throw ExitCode.failure
     }

@@ -27,7 +27,7 @@ struct LayersCommand: AsyncParsableCommand {
       note("error: " + IngestError.layer(error).message(lang))
       throw ExitCode.failure
     } catch {
-      note("error: " + describe(error))
+      note("error: " + explanation(of: error, lang))
       throw ExitCode.failure
     }
   }

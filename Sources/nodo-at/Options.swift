@@ -25,10 +25,13 @@ enum DatabaseLocation {
   }
 
   /// The URL to use; starts the embedded cluster (creating it on first use) when no
-  /// `DATABASE_URL` is set.
-  static func resolve(logger: Logger) async throws -> DatabaseURL {
+  /// `DATABASE_URL` is set. With `probe`, a `DATABASE_URL` where nothing answers fails at once
+  /// (commands); the server does not probe: it starts, and `/ready` says when the database is.
+  static func resolve(logger: Logger, probe: Bool = true) async throws -> DatabaseURL {
     if let text = ProcessInfo.processInfo.environment["DATABASE_URL"], !text.isEmpty {
-      return try DatabaseURL(text)
+      let url = try DatabaseURL(text)
+      if probe { try await url.probe() }
+      return url
     }
     return try await cluster.start()
   }
@@ -60,7 +63,17 @@ func explaining<T>(_ language: Language, _ body: () async throws -> T) async thr
   } catch is Explained {
     throw ExitCode.failure
   } catch {
-    note(language.pick("error: ", "error: ") + describe(error))
+    note("error: " + explanation(of: error, language))
     throw ExitCode.failure
   }
+}
+
+/// A failure in words for people: an unreachable database says what to do about it; anything
+/// else is described as the server or the library put it.
+func explanation(of error: any Error, _ language: Language) -> String {
+  guard isConnectionFailure(error) else { return describe(error) }
+  return language.pick(
+    "no se pudo conectar a la base de datos. ¿Está en marcha? Inicie el clúster con `nodo-at db start` o revise DATABASE_URL.",
+    "could not connect to the database. Is it running? Start the cluster with `nodo-at db start` or check DATABASE_URL."
+  )
 }

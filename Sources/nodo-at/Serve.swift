@@ -34,7 +34,7 @@ struct Serve: AsyncParsableCommand {
     // goes to NIO's thread pool, never to these threads.
     NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
     try await explaining(lang) {
-      let url = try await DatabaseLocation.resolve(logger: logger)
+      let url = try await DatabaseLocation.resolve(logger: logger, probe: false)
       logger.info("database", metadata: ["url": "\(url)"])
       let migrator = try Migrator.bundled()
       let database = Database(url: url, logger: logger)

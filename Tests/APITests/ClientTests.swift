@@ -13,7 +13,8 @@ import Testing
 /// Runs a program to the end; its standard output and error go through files (no pipe can
 /// fill up), and the wait does not hold a thread.
 func runProgram(
-  _ path: String, _ arguments: [String], timeout: Duration = .seconds(120)
+  _ path: String, _ arguments: [String], environment: [String: String] = [:],
+  timeout: Duration = .seconds(120)
 ) async throws
   -> (status: Int32, output: String, error: String)
 {
@@ -28,6 +29,9 @@ func runProgram(
   let process = Process()
   process.executableURL = URL(fileURLWithPath: path)
   process.arguments = arguments
+  if !environment.isEmpty {
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+  }
   process.standardOutput = try FileHandle(forWritingTo: out)
   process.standardError = try FileHandle(forWritingTo: err)
   process.standardInput = FileHandle.nullDevice

@@ -4,6 +4,8 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import NIOCore
+import NIOPosix
 import NodoTestSupport
 import Store
 import Testing
@@ -26,6 +28,26 @@ struct OpsTests {
         #expect(String(buffer: response.body).contains("\"status\":\"ok\""))
       }
     }
+  }
+
+  @Test("the CLI says plainly that the database is unreachable, in Spanish and in English")
+  func cliWithoutDatabase() async throws {
+    let binary = RealData.projectRoot.appendingPathComponent(".build/debug/nodo-at").path
+    try #require(
+      FileManager.default.isExecutableFile(atPath: binary), "the nodo-at executable is built by swift test")
+    // A loopback port nothing listens on: bound, read, released.
+    let socket = try await ServerBootstrap(group: .singletonMultiThreadedEventLoopGroup)
+      .bind(host: "127.0.0.1", port: 0).get()
+    let port = try #require(socket.localAddress?.port)
+    try await socket.close()
+    let environment = ["DATABASE_URL": "postgres://postgres@127.0.0.1:\(port)/nodo"]
+    let spanish = try await runProgram(binary, ["layers", "list"], environment: environment)
+    #expect(spanish.status != 0)
+    #expect(spanish.error.contains("no se pudo conectar a la base de datos"), "\(spanish.error)")
+    #expect(!spanish.error.contains("ConnectionPoolError"))
+    let english = try await runProgram(binary, ["layers", "list", "--lang", "en"], environment: environment)
+    #expect(english.status != 0)
+    #expect(english.error.contains("could not connect to the database"), "\(english.error)")
   }
 
   @Test("/ready is 200 with a migrated database, 503 problem+json once it is stopped")
