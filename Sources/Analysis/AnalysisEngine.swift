@@ -357,7 +357,7 @@ public struct AnalysisEngine: Sendable {
     // 5. Parcel affectations, in chunks of parcels in parallel.
     let cadastral = try await AnalysisRepository.publishedLayers(
       kinds: [.cadastral], scope: scope.wkb, client: client, logger: logger)
-    var parcels: [(versionID: Int64, fid: Int64, npn: String?)] = []
+    var parcels: [(versionID: Int64, row: ParcelRow)] = []
     var parcelGeometries: [Geometry] = []
     var parcelEnvelopes: [Envelope] = []
     for layer in cadastral {
@@ -367,7 +367,7 @@ public struct AnalysisEngine: Sendable {
         logger: logger)
       {
         let geometry = Geometry(postgisWKB: parcel.wkb)
-        parcels.append((layer.versionID, parcel.fid, parcel.npn))
+        parcels.append((layer.versionID, parcel))
         parcelGeometries.append(geometry)
         // Parcels are polygons: their boxes come from the WKB; anything else asks GEOS.
         parcelEnvelopes.append(try Envelope(polygonWKB: geometry) ?? Self.envelope(of: geometry))
@@ -403,7 +403,8 @@ public struct AnalysisEngine: Sendable {
         keepGeometry: true)
       var chunk = Chunk()
       for result in out {
-        let parcel = parcels[range.lowerBound + result.parcel]
+        let (versionID, row) = parcels[range.lowerBound + result.parcel]
+        let parcel = (versionID: versionID, fid: row.fid, npn: row.npn)
         chunk.dropped += result.dropped
         if !result.pieces.isEmpty { chunk.affected += 1 }
         for piece in result.pieces {

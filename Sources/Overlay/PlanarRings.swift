@@ -439,9 +439,34 @@ struct PlanarRings {
 extension Envelope {
   /// The box of a 2D Polygon or MultiPolygon read straight from its WKB, without GEOS; nil
   /// for other types or an empty geometry.
+  /// Reads the coordinates in place, without building the rings.
   public init?(polygonWKB geometry: Geometry) {
-    guard let rings = PlanarRings(geometry), rings.vertexCount > 0 else { return nil }
-    self.init(minX: rings.minX, minY: rings.minY, maxX: rings.maxX, maxY: rings.maxY)
+    var reader = WKBReader(bytes: geometry.wkb)
+    var box = (Double.infinity, Double.infinity, -Double.infinity, -Double.infinity)
+    func polygon(_ reader: inout WKBReader) -> Bool {
+      guard let rings = reader.uint32() else { return false }
+      for _ in 0..<rings {
+        guard let points = reader.uint32(), points >= 4 else { return false }
+        for _ in 0..<points {
+          guard let x = reader.double(), let y = reader.double() else { return false }
+          box = (Swift.min(box.0, x), Swift.min(box.1, y), Swift.max(box.2, x), Swift.max(box.3, y))
+        }
+      }
+      return true
+    }
+    switch reader.header() {
+    case 3:
+      guard polygon(&reader) else { return nil }
+    case 6:
+      guard let count = reader.uint32() else { return nil }
+      for _ in 0..<count {
+        guard reader.header() == 3, polygon(&reader) else { return nil }
+      }
+    default:
+      return nil
+    }
+    guard box.0 <= box.2 else { return nil }
+    self.init(minX: box.0, minY: box.1, maxX: box.2, maxY: box.3)
   }
 }
 

@@ -32,8 +32,15 @@ public struct StoredFeature: Sendable {
 /// four more aggregates cost PostgreSQL twice the rest of the query).
 public struct ParcelRow: Sendable {
   public var fid: Int64
-  public var npn: String?
   public var wkb: [UInt8]
+  /// The block of rows the parcel was read from, and where its NPN lies in it: the text is
+  /// made only when asked for (most parcels of a municipality meet nothing).
+  let block: ByteBuffer
+  let npnRange: Range<Int>?
+
+  public var npn: String? {
+    npnRange.flatMap { block.getString(at: $0.lowerBound, length: $0.count) }
+  }
 }
 
 /// One row of a COPY into a result table: the values in column order, nil for NULL.
@@ -155,30 +162,47 @@ public enum AnalysisRepository {
   ) async throws -> [ParcelRow] {
     let parts = max(1, parts)
     let scopeBuffer = ByteBuffer(bytes: scope)
-    // Rows of 2,000 parcels each (arrays and one concatenated WKB): decoding a row per parcel
-    // costs more than reading it.
+    // Rows of 2,000 parcels each, packed in one bytea (fid, NPN length and bytes, WKB length
+    // and bytes): decoding a row per parcel, or arrays, costs more than reading them.
     return try await withThrowingTaskGroup(of: [ParcelRow].self) { group in
       for part in 0..<parts {
+        // Each part is one connection's work: PostgreSQL's own parallel workers on top would
+        // only crowd the cores (and order inside a block does not matter: parcels are sorted
+        // once read).
         group.addTask {
-          let rows = try await client.query(
-            """
-            SELECT array_agg(fid), array_agg(coalesce(npn, '')), array_agg(octet_length(wkb)), string_agg(wkb, ''::bytea)
-            FROM (SELECT f.fid, f.npn, ST_AsBinary(f.geom) AS wkb FROM feature f
-                  WHERE f.version_id = \(versionID) AND f.fid % \(parts) = \(part)
-                    AND (f.divipola = \(divipola)
-                         OR (f.divipola IS NULL AND ST_Intersects(f.geom, ST_GeomFromWKB(\(scopeBuffer), 9377))))
-                  ORDER BY f.fid) p
-            GROUP BY fid / \(2_000 * parts)
-            """, logger: logger)
-          var out: [ParcelRow] = []
-          for try await (fids, npns, lengths, blob) in rows.decode(
-            ([Int64], [String], [Int32], ByteBuffer).self)
-          {
-            for (index, wkb) in AggregatedRows.split(blob, lengths: lengths).enumerated() {
-              out.append(ParcelRow(fid: fids[index], npn: npns[index].isEmpty ? nil : npns[index], wkb: wkb))
+          try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SET LOCAL max_parallel_workers_per_gather = 0", logger: logger)
+            let rows = try await connection.query(
+              """
+              SELECT string_agg(int8send(fid) || int4send(coalesce(octet_length(npn), -1))
+                                || coalesce(convert_to(npn, 'UTF8'), ''::bytea) || int4send(octet_length(wkb)) || wkb,
+                                ''::bytea)
+              FROM (SELECT f.fid, f.npn, ST_AsBinary(f.geom) AS wkb FROM feature f
+                    WHERE f.version_id = \(versionID) AND f.fid % \(parts) = \(part)
+                      AND (f.divipola = \(divipola)
+                           OR (f.divipola IS NULL AND ST_Intersects(f.geom, ST_GeomFromWKB(\(scopeBuffer), 9377))))) p
+              GROUP BY fid / \(2_000 * parts)
+              """, logger: logger)
+            var out: [ParcelRow] = []
+            for try await block in rows.decode(ByteBuffer.self) {
+              var reader = block
+              while reader.readableBytes > 0 {
+                guard let fid = reader.readInteger(as: Int64.self),
+                  let npnLength = reader.readInteger(as: Int32.self)
+                else { throw StoreError.malformedResult("parcel block ends inside a row header") }
+                let npnStart = reader.readerIndex
+                if npnLength > 0 { reader.moveReaderIndex(forwardBy: Int(npnLength)) }
+                guard let wkbLength = reader.readInteger(as: Int32.self),
+                  let wkb = reader.readBytes(length: Int(wkbLength))
+                else { throw StoreError.malformedResult("parcel block ends inside a geometry") }
+                out.append(
+                  ParcelRow(
+                    fid: fid, wkb: wkb, block: block,
+                    npnRange: npnLength > 0 ? npnStart..<(npnStart + Int(npnLength)) : nil))
+              }
             }
+            return out
           }
-          return out
         }
       }
       var all: [ParcelRow] = []

@@ -15,6 +15,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
   case migrationsMissing(String)
   /// A statement that must return a row returned none.
   case noRowReturned(String)
+  /// A result did not have the shape the query asked for.
+  case malformedResult(String)
   /// Nothing answers at the database's address (server down, wrong host or port).
   case unreachable(String)
   /// The database is newer than this program (it has migrations this build does not know).
@@ -33,6 +35,7 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case .migrationsMissing(let reason): "migration files not found: \(reason)"
     case .noRowReturned(let statement): "\(statement) returned no row"
     case .unreachable(let address): "nothing answers at \(address)"
+    case .malformedResult(let reason): "unexpected result: \(reason)"
     case .databaseNewerThanProgram(let database, let program):
       "the database is at migration \(database) but this program knows only up to \(program)"
     }
