@@ -32,15 +32,8 @@ public struct StoredFeature: Sendable {
 /// four more aggregates cost PostgreSQL twice the rest of the query).
 public struct ParcelRow: Sendable {
   public var fid: Int64
+  public var npn: String?
   public var wkb: [UInt8]
-  /// The block of rows the parcel was read from, and where its NPN lies in it: the text is
-  /// made only when asked for (most parcels of a municipality meet nothing).
-  let block: ByteBuffer
-  let npnRange: Range<Int>?
-
-  public var npn: String? {
-    npnRange.flatMap { block.getString(at: $0.lowerBound, length: $0.count) }
-  }
 }
 
 /// One row of a COPY into a result table: the values in column order, nil for NULL.
@@ -190,15 +183,12 @@ public enum AnalysisRepository {
                 guard let fid = reader.readInteger(as: Int64.self),
                   let npnLength = reader.readInteger(as: Int32.self)
                 else { throw StoreError.malformedResult("parcel block ends inside a row header") }
-                let npnStart = reader.readerIndex
-                if npnLength > 0 { reader.moveReaderIndex(forwardBy: Int(npnLength)) }
+                let npn = npnLength > 0 ? reader.readString(length: Int(npnLength)) : nil
                 guard let wkbLength = reader.readInteger(as: Int32.self),
                   let wkb = reader.readBytes(length: Int(wkbLength))
                 else { throw StoreError.malformedResult("parcel block ends inside a geometry") }
-                out.append(
-                  ParcelRow(
-                    fid: fid, wkb: wkb, block: block,
-                    npnRange: npnLength > 0 ? npnStart..<(npnStart + Int(npnLength)) : nil))
+                // Nothing keeps the block alive: at a million parcels it would double the memory.
+                out.append(ParcelRow(fid: fid, npn: npn, wkb: wkb))
               }
             }
             return out

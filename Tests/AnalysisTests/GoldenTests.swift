@@ -167,6 +167,35 @@ struct GoldenTests {
     }
     #expect(try await fingerprint(run) == (try await fingerprint(again.runID)))
 
+    // Deleting a run deletes its result rows, and only its own; a layer version a run read
+    // cannot be deleted while the run exists.
+    func resultRows(_ id: Int64) async throws -> Double {
+      try await fixture.number(
+        """
+        SELECT ((SELECT count(*) FROM analysis_shape WHERE run_id = \(id))
+          + (SELECT count(*) FROM confluence_face WHERE run_id = \(id))
+          + (SELECT count(*) FROM pot_conflict WHERE run_id = \(id))
+          + (SELECT count(*) FROM affectation WHERE run_id = \(id))
+          + (SELECT count(*) FROM parcel_summary WHERE run_id = \(id)))::float8
+        """)
+    }
+    let kept = try await resultRows(run)
+    let copied = try await resultRows(again.runID)
+    #expect(kept > 10 && copied == kept)
+    _ = try await fixture.texts(
+      "WITH d AS (DELETE FROM analysis_run WHERE id = \(again.runID) RETURNING id) SELECT id::text FROM d")
+    #expect(try await resultRows(again.runID) == 0)
+    #expect(try await resultRows(run) == kept)
+    await #expect(throws: (any Error).self) {
+      try await fixture.texts(
+        """
+        DELETE FROM layer_version WHERE id = (SELECT version_id FROM analysis_input WHERE run_id = \(run)
+          AND role = 'cadastral') RETURNING id::text
+        """)
+    }
+    #expect(
+      try await fixture.number("SELECT count(*)::float8 FROM analysis_input WHERE run_id = \(run)") == 9)
+
     // A new published version of C makes the results stale; re-running clears it.
     #expect(try await fixture.stale().isEmpty)
     try await fixture.ingest(
