@@ -78,7 +78,10 @@ public enum Affectations {
         }
         if candidates!.isEmpty { continue }
       }
-      let parcel = try context.read(geometry)
+      // Parsed into GEOS only if a pair needs it: with rasters and clipping, most do not.
+      let parcel =
+        envelopes == nil
+        ? LeftGeometry(native: try context.read(geometry)) : LeftGeometry(geometry, context: context)
       let parcelArea = try parcel.area()
       var pieces: [AffectationPiece] = []
       var shapesOf: [Int: OverlayPiece] = [:]
@@ -87,8 +90,7 @@ public enum Affectations {
       // totals when several ranked pieces meet, and for the output when asked for. Convex
       // parcels (most urban lots) are clipped in plain Swift where that is exact.
       try rights.pieces(
-        of: parcel, rings: envelopes == nil ? nil : PlanarRings(geometry), envelope: envelopes?[p],
-        candidates: candidates, include: { _ in true }
+        of: parcel, envelope: envelopes?[p], candidates: candidates, include: { _ in true }
       ) { r, area, covered, piece in
         if thresholds.drops(area: area, parcelArea: parcelArea) {
           dropped += 1
@@ -130,7 +132,7 @@ public enum Affectations {
 
   /// Area of the union of `pieces` inside the parcel.
   private static func union(
-    _ pieces: [AffectationPiece], _ shapes: [Int: OverlayPiece], parcel: NativeGeometry, parcelArea: Double
+    _ pieces: [AffectationPiece], _ shapes: [Int: OverlayPiece], parcel: LeftGeometry, parcelArea: Double
   ) throws -> Double {
     if pieces.contains(where: \.covered) { return parcelArea }
     if pieces.count == 1 { return pieces[0].area }

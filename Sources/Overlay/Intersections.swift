@@ -110,53 +110,57 @@ final class RightSet {
     of left: NativeGeometry, envelope known: Envelope? = nil, candidates: [Int]? = nil, keepGeometry: Bool,
     include: (Int) -> Bool, found: (Int, Double, Bool, Geometry?) throws -> Void
   ) throws {
-    try pieces(of: left, envelope: known, candidates: candidates, include: include) {
+    let whole = LeftGeometry(native: left)
+    try pieces(of: whole, envelope: known, candidates: candidates, include: include) {
       r, area, covered, piece in
-      try found(r, area, covered, keepGeometry ? try piece.geometry(whole: left) : nil)
+      try found(r, area, covered, keepGeometry ? try piece.geometry(whole: whole) : nil)
     }
   }
 
   /// Calls `found` for each right geometry meeting `left` with positive area, with the piece.
-  /// With `left`'s rings and `left` convex, pieces are clipped in plain Swift where that is
-  /// exact (`PlanarRings.clipped(by:)`), else computed by GEOS.
+  /// When `left` is convex (its rings known), pieces are clipped in plain Swift where that is
+  /// exact (`PlanarRings.clipped(by:)`), and `left` is parsed into GEOS only if a pair needs it.
   func pieces(
-    of left: NativeGeometry, rings: PlanarRings? = nil, envelope known: Envelope? = nil,
-    candidates: [Int]? = nil,
+    of left: LeftGeometry, envelope known: Envelope? = nil, candidates: [Int]? = nil,
     include: (Int) -> Bool, found: (Int, Double, Bool, OverlayPiece) throws -> Void
   ) throws {
-    let envelope = try known ?? left.envelope()
-    let clip = rings?.isConvex == true ? rings : nil
-    var leftArea: Double?
+    let envelope = try known ?? left.native().envelope()
+    let clip = left.rings?.isConvex == true ? left.rings : nil
     for r in candidates ?? grid.query(envelope) where include(r) {
       switch rasterAnswer(r, envelope) {
       case .disjoint:
         continue
       case .covers:
-        if leftArea == nil { leftArea = try left.area() }
-        try found(r, leftArea!, true, .whole)
+        try found(r, try left.area(), true, .whole)
         continue
       case .unknown:
         break
       }
-      let shape = try prepared(r)
-      if envelopes[r].contains(envelope), try shape.covers(left) {
-        if leftArea == nil { leftArea = try left.area() }
-        try found(r, leftArea!, true, .whole)
-        continue
-      }
+      let coverPossible = envelopes[r].contains(envelope)
       if let clip, let subject = planar(r) {
         switch subject.clipped(by: clip) {
         case .empty:
           continue
         case .piece(let area, let geometry):
-          if area > 0 { try found(r, area, false, .planar(geometry)) }
-          continue
+          // Short of the whole parcel by far more than rounding: not covered, and this is the
+          // piece. Near the whole, GEOS says whether the shape covers it.
+          let whole = try left.area()
+          if !coverPossible || area < whole * (1 - 1e-9) {
+            if area > 0 { try found(r, area, false, .planar(geometry)) }
+            continue
+          }
         case .unsure:
           break
         }
       }
-      guard try shape.intersects(left) else { continue }
-      let piece = try left.intersection(with: try native(r))
+      let shape = try prepared(r)
+      let native = try left.native()
+      if coverPossible, try shape.covers(native) {
+        try found(r, try left.area(), true, .whole)
+        continue
+      }
+      guard try shape.intersects(native) else { continue }
+      let piece = try native.intersection(with: try self.native(r))
       let area = try piece.area()
       guard area > 0 else { continue }
       try found(r, area, false, .native(piece))
@@ -173,6 +177,53 @@ final class RightSet {
   }
 }
 
+/// The left geometry of pairs: its WKB and rings, parsed into GEOS only when a pair needs it.
+final class LeftGeometry {
+  let context: GeometryContext
+  let geometry: Geometry?
+  let rings: PlanarRings?
+  private var parsed: NativeGeometry?
+  private var measured: Double?
+
+  init(native: NativeGeometry) {
+    context = native.context
+    geometry = nil
+    rings = nil
+    parsed = native
+  }
+
+  init(_ geometry: Geometry, context: GeometryContext) {
+    self.context = context
+    self.geometry = geometry
+    rings = PlanarRings(geometry)
+  }
+
+  func native() throws -> NativeGeometry {
+    if let parsed { return parsed }
+    let made = try context.read(geometry!)
+    parsed = made
+    return made
+  }
+
+  /// The area: from the rings when they were read, else by GEOS.
+  func area() throws -> Double {
+    if let measured { return measured }
+    let value = try rings?.area ?? native().area()
+    measured = value
+    return value
+  }
+
+  /// As a MultiPolygon: the WKB itself when it already is one.
+  func multiPolygon() throws -> Geometry {
+    if let geometry, rings != nil, geometry.wkb.count > 5 {
+      // ISO WKB type 6 (2D MultiPolygon) in either byte order; the rings were read, so it is well formed.
+      let type = geometry.wkb[0] == 1 ? Array(geometry.wkb[1...4]) : Array(geometry.wkb[1...4].reversed())
+      if type == [6, 0, 0, 0] { return geometry }
+    }
+    return try native().asMultiPolygon().geometry()
+  }
+}
+
 /// Where a left geometry and a right one meet.
 enum OverlayPiece {
   /// The right geometry covers the left one: the piece is the left geometry.
@@ -183,18 +234,18 @@ enum OverlayPiece {
   case planar(Geometry)
 
   /// The piece in GEOS.
-  func native(whole: NativeGeometry) throws -> NativeGeometry {
+  func native(whole: LeftGeometry) throws -> NativeGeometry {
     switch self {
-    case .whole: return whole
+    case .whole: return try whole.native()
     case .native(let geometry): return geometry
     case .planar(let geometry): return try whole.context.read(geometry)
     }
   }
 
   /// The piece as a MultiPolygon.
-  func geometry(whole: NativeGeometry) throws -> Geometry {
+  func geometry(whole: LeftGeometry) throws -> Geometry {
     switch self {
-    case .whole: return try whole.asMultiPolygon().geometry()
+    case .whole: return try whole.multiPolygon()
     case .native(let geometry): return try geometry.asMultiPolygon().geometry()
     case .planar(let geometry): return geometry
     }

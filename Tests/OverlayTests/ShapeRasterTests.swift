@@ -230,6 +230,21 @@ struct ShapeRasterTests {
     #expect(try context.read(parts).partCount() == 2)
   }
 
+  @Test("areas from the rings equal GEOS's: holes, parts, CTM12 coordinates")
+  func ringAreas() throws {
+    let context = try GeometryContext()
+    for wkt in [
+      "POLYGON((0 0, 10 0, 10 10, 0 10, 0 0), (2 2, 2 4, 4 4, 4 2, 2 2))",
+      "MULTIPOLYGON(((4900000 2100000, 4900030.5 2100000.25, 4900031 2100020, 4900000 2100021, 4900000 2100000)),"
+        + " ((4900100 2100100, 4900110 2100100, 4900110 2100110, 4900100 2100100)))",
+    ] {
+      let geometry = try Geometry(wkt: wkt)
+      let rings = try #require(PlanarRings(geometry))
+      let exact = try context.read(geometry).area()
+      #expect(abs(rings.area - exact) <= 1e-9 * exact, "\(rings.area) vs \(exact)")
+    }
+  }
+
   @Test("every piece clipped in Swift is valid and is GEOS's intersection: random stars over a jittered grid")
   func clippingAgainstGEOS() throws {
     var random = SplitMix64(seed: 23)

@@ -77,6 +77,15 @@ measure() {
     echo "command failed: $*" >&2; cat "$work/stderr.$$" >&2; return 1; }
   tail -n 1 "$log"
 }
+# drop_layers PATTERN: deletes the layers whose slug is LIKE PATTERN, and the feature partitions
+# their versions leave behind (deleting a layer deletes its rows, not its partition tables,
+# which autovacuum would then keep busy during the next measurements).
+drop_layers() {
+  psql_ -c "DELETE FROM layer WHERE slug LIKE '$1'" >/dev/null
+  psql_ -At -c "SELECT format('DROP TABLE %I;', c.relname) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+    JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'feature'
+    AND NOT EXISTS (SELECT 1 FROM layer_version v WHERE c.relname = 'feature_v' || v.id)" | psql_ >/dev/null
+}
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
 bench_ingest() {
@@ -91,7 +100,7 @@ bench_ingest() {
     if [ "$i" -gt 0 ]; then ours+=("$s"); theirs+=("$s2"); ours_mem+=("$m"); theirs_mem+=("$m2"); fi
   done
   # Each load goes into its own version: drop them so the database does not grow between runs.
-  psql_ -c "DELETE FROM layer WHERE slug LIKE 'bench-ours-%'" >/dev/null
+  drop_layers 'bench-ours-%'
   local a b am bm
   a=$(printf '%s\n' "${ours[@]}" | median); b=$(printf '%s\n' "${theirs[@]}" | median)
   am=$(printf '%s\n' "${ours_mem[@]}" | median); bm=$(printf '%s\n' "${theirs_mem[@]}" | median)
@@ -127,7 +136,8 @@ analysis_setup() {
   local loaded
   loaded=$(psql_ -At -c "SELECT count(*) FROM feature f JOIN layer_version v ON v.id = f.version_id JOIN layer l ON l.id = v.layer_id WHERE l.slug = 'bench-predios' AND v.status = 'published'")
   if [ "$loaded" != "$parcels" ]; then
-    psql_ -c "DELETE FROM analysis_run; DELETE FROM job; DELETE FROM layer WHERE slug LIKE 'bench-%'" >/dev/null
+    psql_ -c "DELETE FROM analysis_run; DELETE FROM job" >/dev/null
+    drop_layers 'bench-%'
   fi
   "$bin" fixtures load --dir "$data" --prefix bench- --divipola 25999 >/dev/null 2>&1
   venv="$work/venv"
@@ -259,7 +269,8 @@ bench_api() {
   local loaded
   loaded=$(psql_ -At -c "SELECT count(*) FROM feature f JOIN layer_version v ON v.id = f.version_id JOIN layer l ON l.id = v.layer_id WHERE l.slug = 'bench-predios' AND v.status = 'published'")
   if [ "$loaded" != "$parcels" ]; then
-    psql_ -c "DELETE FROM analysis_run; DELETE FROM job; DELETE FROM layer WHERE slug LIKE 'bench-%'" >/dev/null
+    psql_ -c "DELETE FROM analysis_run; DELETE FROM job" >/dev/null
+    drop_layers 'bench-%'
   fi
   "$bin" fixtures load --dir "$data" --prefix bench- --divipola 25999 >/dev/null 2>&1
   psql_ -At -c "SELECT 1 FROM analysis_run WHERE status = 'succeeded' LIMIT 1" | grep -q 1 || "$bin" analyze --divipola 25999 >/dev/null
