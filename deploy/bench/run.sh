@@ -140,6 +140,9 @@ analysis_setup() {
     drop_layers 'bench-%'
   fi
   "$bin" fixtures load --dir "$data" --prefix bench- --divipola 25999 >/dev/null 2>&1
+  # Settle the database (dead rows of earlier sizes, fresh statistics) before anything is timed,
+  # so autovacuum does not wake up in the middle of a measurement.
+  psql_ -c "VACUUM ANALYZE" >/dev/null
   venv="$work/venv"
   if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import geopandas, pyogrio" 2>/dev/null; then
     echo "== installing geopandas into $venv (PyPI)"
@@ -273,6 +276,9 @@ bench_api() {
     drop_layers 'bench-%'
   fi
   "$bin" fixtures load --dir "$data" --prefix bench- --divipola 25999 >/dev/null 2>&1
+  # Settle the database (dead rows of earlier sizes, fresh statistics) before anything is timed,
+  # so autovacuum does not wake up in the middle of a measurement.
+  psql_ -c "VACUUM ANALYZE" >/dev/null
   psql_ -At -c "SELECT 1 FROM analysis_run WHERE status = 'succeeded' LIMIT 1" | grep -q 1 || "$bin" analyze --divipola 25999 >/dev/null
   local vid
   vid=$(psql_ -At -c "SELECT v.id FROM layer_version v JOIN layer l ON l.id = v.layer_id WHERE l.slug = 'bench-predios' AND v.status = 'published'")
@@ -362,6 +368,14 @@ YML
   ceiling=$(/usr/lib/postgresql/15/bin/pgbench -n -c 64 -j 2 -T "$([ "$config" = debug ] && echo 2 || echo 10)" -h 127.0.0.1 -p "$port" -U postgres -f "$work/item.sql" nodo 2>/dev/null | awk '/^tps/ {print $3; exit}')
   read -r o op < <(wrk_run "${ours_urls[0]}")
   rows+=("| API item by id vs the database alone | nodo-at serve | ${o} req/s, p99 ${op} ms | pgbench, the same SQL, 64 clients | ${ceiling} tx/s | $(awk "BEGIN {printf \"%.0f%%\", 100*$o/($ceiling>0?$ceiling:1)}") of the ceiling |")
+  # The same for a page in a box.
+  local b0 b1 b2 b3
+  IFS=, read -r b0 b1 b2 b3 <<<"$bbox"
+  echo "SELECT t.id, '{\"type\":\"Feature\",\"id\":' || t.id || ',\"geometry\":' || coalesce(ST_AsGeoJSON(ST_Transform(t.geom, 4326), 7), 'null') || ',\"properties\":' || (t.props)::text || '}' FROM (SELECT f.fid AS id, f.geom, f.attributes || jsonb_strip_nulls(jsonb_build_object('npn', f.npn, 'divipola', f.divipola)) AS props FROM feature f WHERE f.version_id = $vid) t WHERE t.geom && ST_Transform(ST_MakeEnvelope($b0, $b1, $b2, $b3, 4326), 9377) AND ST_Intersects(t.geom, ST_Transform(ST_MakeEnvelope($b0, $b1, $b2, $b3, 4326), 9377)) ORDER BY t.id LIMIT 101;" >"$work/bbox.sql"
+  local bbox_ceiling
+  bbox_ceiling=$(/usr/lib/postgresql/15/bin/pgbench -n -c 64 -j 2 -T "$([ "$config" = debug ] && echo 2 || echo 10)" -h 127.0.0.1 -p "$port" -U postgres -f "$work/bbox.sql" nodo 2>/dev/null | awk '/^tps/ {print $3; exit}')
+  read -r ob obp < <(wrk_run "${ours_urls[2]}")
+  rows+=("| API items?bbox=…&limit=100 vs the database alone | nodo-at serve | ${ob} req/s, p99 ${obp} ms | pgbench, the same SQL, 64 clients | ${bbox_ceiling} tx/s | $(awk "BEGIN {printf \"%.0f%%\", 100*$ob/($bbox_ceiling>0?$bbox_ceiling:1)}") of the ceiling |")
   rows+=("| API parcel affectations (JSON) | nodo-at serve | ${a} req/s, p99 ${ap} ms | (no peer has it) | | |")
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait "${pids[@]}" 2>/dev/null || true
