@@ -147,52 +147,84 @@ struct PlanarRings {
     return sign != 0
   }
 
-  /// Area of the intersection with `clip`, which must be convex, by Sutherland–Hodgman on each
-  /// ring (shells add, holes subtract); clipping a ring, convex or not, by a convex polygon
-  /// keeps its area inside the clip exactly, up to rounding. Coordinates are taken relative
-  /// to the clip's first vertex, so rounding stays near 1e-9 m² instead of 1e-3 at CTM12's
-  /// millions of metres.
-  func clippedArea(by clip: PlanarRings) -> Double {
-    let ox = clip.xs[0]
-    let oy = clip.ys[0]
-    let n = clip.xs.count - 1
-    var cx = [Double](repeating: 0, count: n)
-    var cy = cx
-    var signed = 0.0
-    for k in 0..<n {
-      cx[k] = clip.xs[k] - ox
-      cy[k] = clip.ys[k] - oy
-      let next = (k + 1) % n
-      signed += (clip.xs[k] - ox) * (clip.ys[next] - oy) - (clip.xs[next] - ox) * (clip.ys[k] - oy)
+  /// A convex polygon's edges, relative to its first vertex, ready to clip rings by
+  /// Sutherland–Hodgman. Coordinates are taken relative to that vertex, so rounding stays near
+  /// 1e-9 m² instead of 1e-3 at CTM12's millions of metres.
+  struct ConvexClip {
+    let originX: Double
+    let originY: Double
+    private let cx: [Double]
+    private let cy: [Double]
+    /// Inside is to the left of each edge walked counter-clockwise.
+    private let direction: Double
+
+    init(_ clip: PlanarRings) {
+      originX = clip.xs[0]
+      originY = clip.ys[0]
+      let n = clip.xs.count - 1
+      var cx = [Double](repeating: 0, count: n)
+      var cy = cx
+      var signed = 0.0
+      for k in 0..<n {
+        cx[k] = clip.xs[k] - originX
+        cy[k] = clip.ys[k] - originY
+        let next = (k + 1) % n
+        signed +=
+          (clip.xs[k] - originX) * (clip.ys[next] - originY) - (clip.xs[next] - originX)
+          * (clip.ys[k] - originY)
+      }
+      self.cx = cx
+      self.cy = cy
+      direction = signed >= 0 ? 1 : -1
     }
-    // Inside is to the left of each clip edge walked counter-clockwise.
-    let direction: Double = signed >= 0 ? 1 : -1
-    var total = 0.0
-    var input: [(Double, Double)] = []
-    var output: [(Double, Double)] = []
-    for ring in 0..<(ringStarts.count - 1) {
-      let isShell = ring == 0 || ringParts[ring] != ringParts[ring - 1]
+
+    /// Ring `ring` of `rings` clipped, relative to the origin; `input` is scratch space.
+    func clip(
+      _ ring: Int, of rings: PlanarRings, into output: inout [(Double, Double)],
+      scratch input: inout [(Double, Double)]
+    ) {
       output.removeAll(keepingCapacity: true)
-      for i in ringStarts[ring]..<(ringStarts[ring + 1] - 1) { output.append((xs[i] - ox, ys[i] - oy)) }
+      for i in rings.ringStarts[ring]..<(rings.ringStarts[ring + 1] - 1) {
+        output.append((rings.xs[i] - originX, rings.ys[i] - originY))
+      }
+      let n = cx.count
       for k in 0..<n where !output.isEmpty {
         let (x1, y1, x2, y2) = (cx[k], cy[k], cx[(k + 1) % n], cy[(k + 1) % n])
         swap(&input, &output)
         output.removeAll(keepingCapacity: true)
-        func side(_ p: (Double, Double)) -> Double { direction * orientation(x1, y1, x2, y2, p.0, p.1) }
+        func side(_ p: (Double, Double)) -> Double {
+          direction * ((x2 - x1) * (p.1 - y1) - (y2 - y1) * (p.0 - x1))
+        }
         var previous = input[input.count - 1]
         var previousSide = side(previous)
         for current in input {
           let currentSide = side(current)
           if currentSide >= 0 {
-            if previousSide < 0 { output.append(Self.cut(previous, current, previousSide, currentSide)) }
+            if previousSide < 0 {
+              output.append(PlanarRings.cut(previous, current, previousSide, currentSide))
+            }
             output.append(current)
           } else if previousSide >= 0 {
-            output.append(Self.cut(previous, current, previousSide, currentSide))
+            output.append(PlanarRings.cut(previous, current, previousSide, currentSide))
           }
           previous = current
           previousSide = currentSide
         }
       }
+    }
+  }
+
+  /// Area of the intersection with `clip`, which must be convex, by Sutherland–Hodgman on each
+  /// ring (shells add, holes subtract); clipping a ring, convex or not, by a convex polygon
+  /// keeps its area inside the clip exactly, up to rounding.
+  func clippedArea(by clip: PlanarRings) -> Double {
+    let convex = ConvexClip(clip)
+    var total = 0.0
+    var scratch: [(Double, Double)] = []
+    var output: [(Double, Double)] = []
+    for ring in 0..<(ringStarts.count - 1) {
+      let isShell = ring == 0 || ringParts[ring] != ringParts[ring - 1]
+      convex.clip(ring, of: self, into: &output, scratch: &scratch)
       var area = 0.0
       if output.count >= 3 {
         for k in output.indices {
@@ -222,22 +254,12 @@ struct PlanarRings {
   /// edges meeting but at their shared vertex), which is when it is exactly the intersection.
   func clipped(by clip: PlanarRings, maxVertices: Int = 256) -> Clipped {
     precondition(clip.isConvex)
-    let ox = clip.xs[0]
-    let oy = clip.ys[0]
-    let n = clip.xs.count - 1
-    var cx = [Double](repeating: 0, count: n)
-    var cy = cx
-    var signed = 0.0
-    for k in 0..<n {
-      cx[k] = clip.xs[k] - ox
-      cy[k] = clip.ys[k] - oy
-      let next = (k + 1) % n
-      signed += (clip.xs[k] - ox) * (clip.ys[next] - oy) - (clip.xs[next] - ox) * (clip.ys[k] - oy)
-    }
-    let direction: Double = signed >= 0 ? 1 : -1
+    let convex = ConvexClip(clip)
+    let ox = convex.originX
+    let oy = convex.originY
     var pieces: [[(Double, Double)]] = []
     var total = 0.0
-    var input: [(Double, Double)] = []
+    var scratch: [(Double, Double)] = []
     var output: [(Double, Double)] = []
     for ring in 0..<(ringStarts.count - 1) {
       let start = ringStarts[ring]
@@ -251,27 +273,7 @@ struct PlanarRings {
       if high.0 < clip.minX || low.0 > clip.maxX || high.1 < clip.minY || low.1 > clip.maxY { continue }
       let isShell = ring == 0 || ringParts[ring] != ringParts[ring - 1]
       guard isShell else { return .unsure }
-      output.removeAll(keepingCapacity: true)
-      for i in start..<end { output.append((xs[i] - ox, ys[i] - oy)) }
-      for k in 0..<n where !output.isEmpty {
-        let (x1, y1, x2, y2) = (cx[k], cy[k], cx[(k + 1) % n], cy[(k + 1) % n])
-        swap(&input, &output)
-        output.removeAll(keepingCapacity: true)
-        func side(_ p: (Double, Double)) -> Double { direction * orientation(x1, y1, x2, y2, p.0, p.1) }
-        var previous = input[input.count - 1]
-        var previousSide = side(previous)
-        for current in input {
-          let currentSide = side(current)
-          if currentSide >= 0 {
-            if previousSide < 0 { output.append(Self.cut(previous, current, previousSide, currentSide)) }
-            output.append(current)
-          } else if previousSide >= 0 {
-            output.append(Self.cut(previous, current, previousSide, currentSide))
-          }
-          previous = current
-          previousSide = currentSide
-        }
-      }
+      convex.clip(ring, of: self, into: &output, scratch: &scratch)
       // Back in place first: points apart by less than the coordinates' rounding become
       // equal there. Repeated vertices (a subject vertex on a clip edge comes out twice) go.
       var ringOut: [(Double, Double)] = []
@@ -368,7 +370,7 @@ struct PlanarRings {
   }
 
   /// Where the segment p → q meets the clip line, given their signed distances to it.
-  private static func cut(
+  fileprivate static func cut(
     _ p: (Double, Double), _ q: (Double, Double), _ sp: Double, _ sq: Double
   )
     -> (Double, Double)
