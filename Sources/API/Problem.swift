@@ -82,6 +82,16 @@ extension Problem {
         es: "\(path) no acepta el método \(method).", en: "\(path) does not accept \(method)."))
   }
 
+  /// PostgreSQL text cannot hold U+0000: a path or parameter carrying one is refused up front.
+  static func nullCharacter() -> Problem {
+    Problem(
+      status: .badRequest, slug: "null-character",
+      title: .init(es: "Solicitud inválida", en: "Invalid request"),
+      detail: .init(
+        es: "La dirección contiene un carácter nulo (%00), que ningún recurso ni parámetro admite.",
+        en: "The address contains a null character (%00), which no resource or parameter accepts."))
+  }
+
   static func internalError() -> Problem {
     Problem(
       status: .internalServerError, slug: "internal-error",

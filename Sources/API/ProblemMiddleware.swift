@@ -7,6 +7,8 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
   func handle(
     _ request: Request, context: Context, next: (Request, Context) async throws -> Response
   ) async throws -> Response {
+    // Decoded, %00 would reach PostgreSQL as text it cannot hold (and fail as a server error).
+    if request.uri.string.contains("%00") { return Problem.nullCharacter().response(for: request) }
     do {
       return try await next(request, context)
     } catch let problem as Problem {

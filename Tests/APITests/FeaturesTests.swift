@@ -119,7 +119,9 @@ struct FeaturesTests {
     }
   }
 
-  @Test("unknown parameters, bad limits and bad bboxes are 400 problems; a missing feature is 404")
+  @Test(
+    "unknown parameters, bad limits, bad bboxes and null characters are 400 problems; a missing feature is 404"
+  )
   func errors() async throws {
     try await DemoDatabase.withAPI { client, _ in
       for uri in [
@@ -127,6 +129,10 @@ struct FeaturesTests {
         "/collections/demo-predios/items?bbox=1,2,3", "/collections/demo-predios/items?crs=EPSG:4326",
         "/collections/demo-predios/items?filter=npn%20%3D", "/collections/demo-predios/items?cursor=abc",
         "/collections?x=1",
+        // PostgreSQL text cannot hold U+0000 (schemathesis found the first one as a 500).
+        "/collections/demo-predios/items/7?properties=%C2%82%08,%00%C3%BB%C3%B7%C2%B5%C2%83,&f=geojson",
+        "/collections/demo%00predios", "/parcels/%00/affectations",
+        "/collections/demo-predios/items?filter=npn%3D%27%00%27",
       ] {
         try await client.execute(uri: uri, method: .get, headers: [.acceptLanguage: "en"]) { response in
           #expect(response.status == .badRequest, "\(uri)")
