@@ -2,7 +2,8 @@ import Hummingbird
 import Logging
 
 /// Maps every error to a problem response, in one place. Hummingbird would otherwise answer an
-/// unmapped error with an empty 500.
+/// unmapped error with an empty 500. It also refuses, before any route, an address carrying a
+/// null character: every route would pass it to PostgreSQL, whose text cannot hold one.
 struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
   func handle(
     _ request: Request, context: Context, next: (Request, Context) async throws -> Response

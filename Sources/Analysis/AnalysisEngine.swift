@@ -357,7 +357,7 @@ public struct AnalysisEngine: Sendable {
     // 5. Parcel affectations, in chunks of parcels in parallel.
     let cadastral = try await AnalysisRepository.publishedLayers(
       kinds: [.cadastral], scope: scope.wkb, client: client, logger: logger)
-    var parcels: [(versionID: Int64, row: ParcelRow)] = []
+    var parcels: [(versionID: Int64, fid: Int64, npn: String?)] = []
     var parcelGeometries: [Geometry] = []
     var parcelEnvelopes: [Envelope] = []
     for layer in cadastral {
@@ -367,7 +367,7 @@ public struct AnalysisEngine: Sendable {
         logger: logger)
       {
         let geometry = Geometry(postgisWKB: parcel.wkb)
-        parcels.append((layer.versionID, parcel))
+        parcels.append((layer.versionID, parcel.fid, parcel.npn))
         parcelGeometries.append(geometry)
         // Parcels are polygons: their boxes come from the WKB; anything else asks GEOS.
         parcelEnvelopes.append(try Envelope(polygonWKB: geometry) ?? Self.envelope(of: geometry))
@@ -380,7 +380,7 @@ public struct AnalysisEngine: Sendable {
     // spatial); each reads only the shapes its box meets, not all of them.
     let chunks = Self.chunks(
       parcelGeometries.indices, count: max(workers * 4, parcelGeometries.count / 25_000))
-    let shapeEnvelopes = try Self.envelopes(of: shapes)
+    let shapeEnvelopes = try shapes.map { try Envelope(polygonWKB: $0) ?? Self.envelope(of: $0) }
     let done = Counter()
     // Each task also formats its COPY rows (hex EWKB, numbers as text): that work is as large as
     // the overlay's and parallelises as well.
@@ -399,12 +399,12 @@ public struct AnalysisEngine: Sendable {
         box.map { box in shapeEnvelopes.indices.filter { shapeEnvelopes[$0].intersects(box) } } ?? []
       let out = try Affectations.compute(
         parcels: Array(parcelGeometries[range]), envelopes: Array(parcelEnvelopes[range]),
-        shapes: wanted.map { shapes[$0] }, levels: wanted.map { levels[$0] }, thresholds: thresholds,
+        shapes: wanted.map { shapes[$0] }, shapeEnvelopes: wanted.map { shapeEnvelopes[$0] },
+        levels: wanted.map { levels[$0] }, thresholds: thresholds,
         keepGeometry: true)
       var chunk = Chunk()
       for result in out {
-        let (versionID, row) = parcels[range.lowerBound + result.parcel]
-        let parcel = (versionID: versionID, fid: row.fid, npn: row.npn)
+        let parcel = parcels[range.lowerBound + result.parcel]
         chunk.dropped += result.dropped
         if !result.pieces.isEmpty { chunk.affected += 1 }
         for piece in result.pieces {

@@ -50,15 +50,17 @@ public struct ParcelAffectation: Sendable, Equatable {
 public enum Affectations {
   /// `levels[i]` is shape i's art. 32 level, nil for a condicionante (reported, not ranked).
   /// Only parcels something meets are returned (pieces, or slivers dropped). With the parcels'
-  /// `envelopes`, a parcel whose box meets no shape's is never parsed.
+  /// `envelopes`, shape rasters and plain-Swift clipping settle what they can and a parcel is
+  /// parsed into GEOS only when a pair needs it; without, every pair goes to GEOS (the reference
+  /// the tests compare with). `shapeEnvelopes`, when the caller has them, are the shapes' boxes.
   public static func compute(
-    parcels: [Geometry], envelopes: [Envelope]? = nil, shapes: [Geometry], levels: [Int?],
-    thresholds: AffectationThresholds, keepGeometry: Bool
+    parcels: [Geometry], envelopes: [Envelope]? = nil, shapes: [Geometry], shapeEnvelopes: [Envelope]? = nil,
+    levels: [Int?], thresholds: AffectationThresholds, keepGeometry: Bool
   ) throws -> [ParcelAffectation] {
     precondition(levels.count == shapes.count)
     precondition(envelopes == nil || envelopes!.count == parcels.count)
     let context = try GeometryContext()
-    let rights = try RightSet(shapes, context: context)
+    let rights = try RightSet(shapes, envelopes: shapeEnvelopes, context: context)
     if let envelopes, var scope = envelopes.first {
       // Rasters with cells about a parcel's size: most parcels a shape's box meets are settled
       // (far outside, or wholly inside) without parsing them.

@@ -45,64 +45,52 @@ final class RightSet {
   let geometries: [Geometry]
   let envelopes: [Envelope]
   let grid: EnvelopeGrid
-  private var natives: [NativeGeometry?]
-  private var prepared: [PreparedGeometry?]
+  private var natives: PerShape<NativeGeometry>
+  private var prepared: PerShape<PreparedGeometry>
+  private var planarRings: PerShape<PlanarRings>
+  private var rasters: PerShape<ShapeRaster>
   private var rasterScope: (scope: Envelope, cell: Double)?
-  private var rasters: [ShapeRaster?]
-  private var rastersBuilt: [Bool]
-  private var planarRings: [PlanarRings?]
-  private var planarRead: [Bool]
 
-  init(_ geometries: [Geometry], context: GeometryContext) throws {
+  /// `envelopes`, when the caller has them, are the geometries' boxes.
+  init(_ geometries: [Geometry], envelopes known: [Envelope]? = nil, context: GeometryContext) throws {
+    precondition(known == nil || known!.count == geometries.count)
     self.context = context
     self.geometries = geometries
-    var envelopes: [Envelope] = []
-    envelopes.reserveCapacity(geometries.count)
-    for geometry in geometries {
-      envelopes.append(try Envelope(polygonWKB: geometry) ?? context.read(geometry).envelope())
-    }
-    self.envelopes = envelopes
+    envelopes = try known ?? geometries.map { try Envelope(polygonWKB: $0) ?? context.read($0).envelope() }
     grid = EnvelopeGrid(envelopes)
-    natives = Array(repeating: nil, count: geometries.count)
-    prepared = Array(repeating: nil, count: geometries.count)
-    rasters = []
-    rastersBuilt = []
-    planarRings = Array(repeating: nil, count: geometries.count)
-    planarRead = Array(repeating: false, count: geometries.count)
+    natives = PerShape(geometries.count)
+    prepared = PerShape(geometries.count)
+    planarRings = PerShape(geometries.count)
+    rasters = PerShape(geometries.count)
   }
 
   func native(_ i: Int) throws -> NativeGeometry {
-    if let cached = natives[i] { return cached }
-    let made = try context.read(geometries[i])
-    natives[i] = made
-    return made
+    try natives.value(i) { try context.read(geometries[i]) }!
   }
 
   func prepared(_ i: Int) throws -> PreparedGeometry {
-    if let cached = prepared[i] { return cached }
-    let made = try PreparedGeometry(try native(i))
-    prepared[i] = made
-    return made
+    try prepared.value(i) { try PreparedGeometry(try native(i)) }!
+  }
+
+  /// Shape `r`'s rings, read once; nil for anything but polygons.
+  func planar(_ r: Int) -> PlanarRings? {
+    planarRings.value(r) { PlanarRings(geometries[r]) }
   }
 
   /// From now on, boxes inside `scope` are first asked of each shape's raster (cells of about
   /// `cell`, the size of the boxes to come), built the first time the shape is met.
   func useRasters(scope: Envelope, cell: Double) {
     rasterScope = (scope, cell)
-    rasters = Array(repeating: nil, count: geometries.count)
-    rastersBuilt = Array(repeating: false, count: geometries.count)
+    rasters = PerShape(geometries.count)
   }
 
   /// What shape `r`'s raster knows about `box`; `.unknown` without rasters.
   func rasterAnswer(_ r: Int, _ box: Envelope) -> ShapeRaster.Answer {
     guard let rasterScope else { return .unknown }
-    if !rastersBuilt[r] {
-      rastersBuilt[r] = true
-      if let rings = planar(r) {
-        rasters[r] = ShapeRaster(rings, scope: rasterScope.scope, cell: rasterScope.cell)
-      }
+    let raster = rasters.value(r) {
+      planar(r).flatMap { ShapeRaster($0, scope: rasterScope.scope, cell: rasterScope.cell) }
     }
-    return rasters[r]?.answer(box) ?? .unknown
+    return raster?.answer(box) ?? .unknown
   }
 
   /// Calls `found` for each right geometry meeting `left` with positive area.
@@ -167,13 +155,19 @@ final class RightSet {
     }
   }
 
-  /// Shape `r`'s rings, read once; nil for anything but polygons.
-  func planar(_ r: Int) -> PlanarRings? {
-    if !planarRead[r] {
-      planarRead[r] = true
-      planarRings[r] = PlanarRings(geometries[r])
-    }
-    return planarRings[r]
+}
+
+/// Values computed once per shape, on first use (nil when there is none to compute).
+struct PerShape<Value> {
+  private var slots: [Value??]
+
+  init(_ count: Int) { slots = Array(repeating: nil, count: count) }
+
+  mutating func value(_ i: Int, _ make: () throws -> Value?) rethrows -> Value? {
+    if let done = slots[i] { return done }
+    let made = try make()
+    slots[i] = .some(made)
+    return made
   }
 }
 
@@ -215,11 +209,7 @@ final class LeftGeometry {
 
   /// As a MultiPolygon: the WKB itself when it already is one.
   func multiPolygon() throws -> Geometry {
-    if let geometry, rings != nil, geometry.wkb.count > 5 {
-      // ISO WKB type 6 (2D MultiPolygon) in either byte order; the rings were read, so it is well formed.
-      let type = geometry.wkb[0] == 1 ? Array(geometry.wkb[1...4]) : Array(geometry.wkb[1...4].reversed())
-      if type == [6, 0, 0, 0] { return geometry }
-    }
+    if let geometry, rings?.isMultiPolygon == true { return geometry }
     return try native().asMultiPolygon().geometry()
   }
 }

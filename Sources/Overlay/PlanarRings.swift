@@ -17,6 +17,8 @@ struct PlanarRings {
   var maxY = -Double.infinity
   /// One ring, convex (every turn the same way or straight): a valid clip for Sutherland–Hodgman.
   private(set) var isConvex = false
+  /// Read from a MultiPolygon (not a Polygon).
+  private(set) var isMultiPolygon = false
 
   var vertexCount: Int { xs.count }
 
@@ -43,40 +45,22 @@ struct PlanarRings {
   /// Nil for anything but a 2D Polygon or MultiPolygon (ISO WKB, either byte order).
   init?(_ geometry: Geometry) {
     var reader = WKBReader(bytes: geometry.wkb)
-    guard let type = reader.header() else { return nil }
-    switch type {
-    case 3:
-      guard readPolygon(&reader) else { return nil }
-    case 6:
-      guard let count = reader.uint32() else { return nil }
-      for _ in 0..<count {
-        guard reader.header() == 3, readPolygon(&reader) else { return nil }
-      }
-    default:
-      return nil
+    let type = reader.polygons { part in
+      ringStarts.append(xs.count)
+      ringParts.append(part)
+      partCount = part + 1
+    } point: { x, y in
+      xs.append(x)
+      ys.append(y)
+      minX = Swift.min(minX, x)
+      maxX = Swift.max(maxX, x)
+      minY = Swift.min(minY, y)
+      maxY = Swift.max(maxY, y)
     }
+    guard let type else { return nil }
+    isMultiPolygon = type == 6
     ringStarts.append(xs.count)
     isConvex = convex()
-  }
-
-  private mutating func readPolygon(_ reader: inout WKBReader) -> Bool {
-    guard let rings = reader.uint32() else { return false }
-    for _ in 0..<rings {
-      guard let points = reader.uint32(), points >= 4 else { return false }
-      ringStarts.append(xs.count)
-      ringParts.append(partCount)
-      for _ in 0..<points {
-        guard let x = reader.double(), let y = reader.double() else { return false }
-        xs.append(x)
-        ys.append(y)
-        minX = Swift.min(minX, x)
-        maxX = Swift.max(maxX, x)
-        minY = Swift.min(minY, y)
-        maxY = Swift.max(maxY, y)
-      }
-    }
-    partCount += 1
-    return true
   }
 
   enum Location { case inside, boundary, outside }
@@ -465,29 +449,11 @@ extension Envelope {
   public init?(polygonWKB geometry: Geometry) {
     var reader = WKBReader(bytes: geometry.wkb)
     var box = (Double.infinity, Double.infinity, -Double.infinity, -Double.infinity)
-    func polygon(_ reader: inout WKBReader) -> Bool {
-      guard let rings = reader.uint32() else { return false }
-      for _ in 0..<rings {
-        guard let points = reader.uint32(), points >= 4 else { return false }
-        for _ in 0..<points {
-          guard let x = reader.double(), let y = reader.double() else { return false }
-          box = (Swift.min(box.0, x), Swift.min(box.1, y), Swift.max(box.2, x), Swift.max(box.3, y))
-        }
-      }
-      return true
+    let type = reader.polygons { _ in
+    } point: { x, y in
+      box = (Swift.min(box.0, x), Swift.min(box.1, y), Swift.max(box.2, x), Swift.max(box.3, y))
     }
-    switch reader.header() {
-    case 3:
-      guard polygon(&reader) else { return nil }
-    case 6:
-      guard let count = reader.uint32() else { return nil }
-      for _ in 0..<count {
-        guard reader.header() == 3, polygon(&reader) else { return nil }
-      }
-    default:
-      return nil
-    }
-    guard box.0 <= box.2 else { return nil }
+    guard type != nil, box.0 <= box.2 else { return nil }
     self.init(minX: box.0, minY: box.1, maxX: box.2, maxY: box.3)
   }
 }
@@ -499,6 +465,36 @@ private struct WKBReader {
   var littleEndian = true
 
   init(bytes: [UInt8]) { self.bytes = bytes }
+
+  /// Walks a 2D Polygon or MultiPolygon: `ring` with the part's index where each ring starts,
+  /// `point` for each vertex (rings closed, at least 4 points). The type (3 or 6); nil for any
+  /// other type or for bytes that end too soon.
+  mutating func polygons(ring: (Int) -> Void, point: (Double, Double) -> Void) -> UInt32? {
+    func polygon(_ part: Int) -> Bool {
+      guard let rings = uint32() else { return false }
+      for _ in 0..<rings {
+        guard let points = uint32(), points >= 4 else { return false }
+        ring(part)
+        for _ in 0..<points {
+          guard let x = double(), let y = double() else { return false }
+          point(x, y)
+        }
+      }
+      return true
+    }
+    switch header() {
+    case 3:
+      return polygon(0) ? 3 : nil
+    case 6:
+      guard let count = uint32() else { return nil }
+      for part in 0..<Int(count) {
+        guard header() == 3, polygon(part) else { return nil }
+      }
+      return 6
+    default:
+      return nil
+    }
+  }
 
   /// Byte order and type; sets the byte order for what follows.
   mutating func header() -> UInt32? {
