@@ -34,6 +34,8 @@ public struct ShapeInfo: Sendable, Codable, Equatable {
 public struct AnalysisSummary: Sendable, Codable, Equatable {
   public var runID: Int64
   public var divipola: String
+  /// The run covered a zone given with the request, not the whole municipality.
+  public var zone: Bool
   public var scopeArea: Double
   public var layers: [String]
   public var shapes: Int
@@ -65,11 +67,14 @@ public struct AnalysisSummary: Sendable, Codable, Equatable {
 public enum AnalysisError: LocalizedFailure, Sendable, Equatable {
   case invalidDivipola(String)
   case noBoundary(String)
+  /// The zone given as the scope does not meet the municipality.
+  case zoneOutside(String)
 
   public var code: String {
     switch self {
     case .invalidDivipola: "invalid_divipola"
     case .noBoundary: "no_boundary"
+    case .zoneOutside: "zone_outside"
     }
   }
 
@@ -83,6 +88,8 @@ public enum AnalysisError: LocalizedFailure, Sendable, Equatable {
     case (.noBoundary(let code), .en):
       "No published municipal boundary for \(code): load a boundary layer (e.g. DANE's MGN with "
         + "--map divipola=MPIO_CCNCT) and publish it."
+    case (.zoneOutside(let code), .es): "La zona indicada no tiene área dentro del municipio \(code)."
+    case (.zoneOutside(let code), .en): "The zone given has no area inside municipality \(code)."
     }
   }
 }
@@ -114,18 +121,29 @@ public struct AnalysisEngine: Sendable {
   var client: PostgresClient { database.client }
   var logger: Logger { database.logger }
 
-  public func run(divipola: String, progress: Progress? = nil) async throws -> AnalysisSummary {
+  /// Analyses the municipality, or only `zone` of it (the part of the polygon inside the
+  /// municipality): a zone run is stored like any other but never becomes the municipality's
+  /// latest results.
+  public func run(
+    divipola: String, zone: Zone? = nil, progress: Progress? = nil
+  ) async throws -> AnalysisSummary {
     guard Divipola(divipola) != nil else { throw AnalysisError.invalidDivipola(divipola) }
-    guard let scope = try await AnalysisRepository.scope(divipola: divipola, client: client, logger: logger)
+    guard
+      let scope = try await AnalysisRepository.scope(
+        divipola: divipola, zone: zone, client: client, logger: logger)
     else {
       throw AnalysisError.noBoundary(divipola)
     }
+    if zone != nil, try Self.area(of: Geometry(postgisWKB: scope.wkb)) <= 0 {
+      throw AnalysisError.zoneOutside(divipola)
+    }
     let parametersJSON = String(decoding: try JSONEncoder.sorted.encode(parameters), as: UTF8.self)
     let runID = try await AnalysisRepository.createRun(
-      divipola: divipola, parametersJSON: parametersJSON, softwareVersion: softwareVersion, client: client,
-      logger: logger)
+      divipola: divipola, zone: zone != nil, parametersJSON: parametersJSON, softwareVersion: softwareVersion,
+      client: client, logger: logger)
     do {
-      return try await execute(runID: runID, divipola: divipola, scope: scope, progress: progress)
+      return try await execute(
+        runID: runID, divipola: divipola, scope: scope, zoned: zone != nil, progress: progress)
     } catch {
       try? await AnalysisRepository.failRun(runID, error: describe(error), client: client, logger: logger)
       throw error
@@ -133,7 +151,7 @@ public struct AnalysisEngine: Sendable {
   }
 
   private func execute(
-    runID: Int64, divipola: String, scope: (versionID: Int64, wkb: [UInt8]), progress: Progress?
+    runID: Int64, divipola: String, scope: (versionID: Int64, wkb: [UInt8]), zoned: Bool, progress: Progress?
   ) async throws -> AnalysisSummary {
     var timings: [String: Double] = [:]
     let clock = ContinuousClock()
@@ -247,7 +265,8 @@ public struct AnalysisEngine: Sendable {
     }.flatMap { $0 }.sorted(by: Face.stableOrder)
     var outcomes: [PrevalenceOutcome] = []
     var summary = AnalysisSummary(
-      runID: runID, divipola: divipola, scopeArea: 0, layers: layers.map(\.slug), shapes: used.count,
+      runID: runID, divipola: divipola, zone: zoned, scopeArea: 0, layers: layers.map(\.slug),
+      shapes: used.count,
       shapesSkipped: skipped, faces: faces.count, confluences: 0, confluenceArea: 0,
       confluencesByLevelPair: [:],
       resolutions: [:], concertacionEtnica: 0, slivers: 0, sliverArea: 0, conflicts: 0,
@@ -363,8 +382,8 @@ public struct AnalysisEngine: Sendable {
     for layer in cadastral {
       rows.inputs.append((layer.versionID, "cadastral"))
       for parcel in try await AnalysisRepository.parcels(
-        versionID: layer.versionID, scope: scope.wkb, divipola: divipola, parts: workers, client: client,
-        logger: logger)
+        versionID: layer.versionID, scope: scope.wkb, divipola: divipola, zone: zoned, parts: workers,
+        client: client, logger: logger)
       {
         let geometry = Geometry(postgisWKB: parcel.wkb)
         parcels.append((layer.versionID, parcel.fid, parcel.npn))

@@ -28,6 +28,17 @@ public struct StoredFeature: Sendable {
   public var wkb: [UInt8]
 }
 
+/// A polygon given as a run's scope: GeoJSON geometries (their union) in `srid`.
+public struct Zone: Sendable, Equatable {
+  public var geoJSON: [String]
+  public var srid: Int32
+
+  public init(geoJSON: [String], srid: Int32 = 4326) {
+    self.geoJSON = geoJSON
+    self.srid = srid
+  }
+}
+
 /// A parcel as the overlay needs it: fid, NPN, WKB (its box is read from the WKB by the caller:
 /// four more aggregates cost PostgreSQL twice the rest of the query).
 public struct ParcelRow: Sendable {
@@ -78,16 +89,24 @@ public struct AnalysisRunRecord: Sendable, Codable, Equatable {
 public enum AnalysisRepository {
   /// The municipality's boundary from the newest published `boundary` layer holding it.
   public static func scope(
-    divipola: String, client: PostgresClient, logger: Logger
+    divipola: String, zone: Zone? = nil, client: PostgresClient, logger: Logger
   ) async throws
     -> (versionID: Int64, wkb: [UInt8])?
   {
     let rows = try await client.query(
       """
-      SELECT v.id, ST_AsBinary(ST_Multi(ST_Union(f.geom)))
-      FROM feature f JOIN layer_version v ON v.id = f.version_id JOIN layer l ON l.id = v.layer_id
-      WHERE l.kind = 'boundary' AND v.status = 'published' AND f.divipola = \(divipola)
-      GROUP BY v.id ORDER BY v.id DESC LIMIT 1
+      WITH b AS (
+        SELECT v.id, ST_Union(f.geom) AS g
+        FROM feature f JOIN layer_version v ON v.id = f.version_id JOIN layer l ON l.id = v.layer_id
+        WHERE l.kind = 'boundary' AND v.status = 'published' AND f.divipola = \(divipola)
+        GROUP BY v.id ORDER BY v.id DESC LIMIT 1
+      ), z AS (
+        SELECT ST_MakeValid(ST_Union(ST_Transform(ST_SetSRID(ST_GeomFromGeoJSON(t), \(zone?.srid ?? 4326)), 9377))) AS g
+        FROM unnest(\(zone?.geoJSON ?? [])::text[]) t
+      )
+      SELECT b.id, ST_AsBinary(ST_Multi(CASE WHEN z.g IS NULL THEN b.g
+                                             ELSE ST_CollectionExtract(ST_Intersection(b.g, z.g), 3) END))
+      FROM b, z
       """, logger: logger)
     for try await (id, buffer) in rows.decode((Int64, ByteBuffer).self) {
       return (id, Array(buffer.readableBytesView))
@@ -148,10 +167,11 @@ public enum AnalysisRepository {
   }
 
   /// A parcel layer's features in the municipality: features carrying its DIVIPOLA code are
-  /// taken without a spatial test; those without a code when they meet the scope. Read over
-  /// `parts` connections at once (by fid modulo).
+  /// taken without a spatial test; those without a code when they meet the scope. For a `zone`,
+  /// only the parcels that meet it. Read over `parts` connections at once (by fid modulo).
   public static func parcels(
-    versionID: Int64, scope: [UInt8], divipola: String, parts: Int = 2, client: PostgresClient, logger: Logger
+    versionID: Int64, scope: [UInt8], divipola: String, zone: Bool = false, parts: Int = 2,
+    client: PostgresClient, logger: Logger
   ) async throws -> [ParcelRow] {
     let parts = max(1, parts)
     let scopeBuffer = ByteBuffer(bytes: scope)
@@ -172,8 +192,9 @@ public enum AnalysisRepository {
                                 ''::bytea)
               FROM (SELECT f.fid, f.npn, ST_AsBinary(f.geom) AS wkb FROM feature f
                     WHERE f.version_id = \(versionID) AND f.fid % \(parts) = \(part)
-                      AND (f.divipola = \(divipola)
-                           OR (f.divipola IS NULL AND ST_Intersects(f.geom, ST_GeomFromWKB(\(scopeBuffer), 9377))))) p
+                      AND (f.divipola = \(divipola) AND NOT \(zone)
+                           OR ((f.divipola IS NULL OR \(zone))
+                               AND ST_Intersects(f.geom, ST_GeomFromWKB(\(scopeBuffer), 9377))))) p
               GROUP BY fid / \(2_000 * parts)
               """, logger: logger)
             var out: [ParcelRow] = []
@@ -203,12 +224,13 @@ public enum AnalysisRepository {
 
   /// Starts a run (committed at once, so it is visible while it works).
   public static func createRun(
-    divipola: String, parametersJSON: String, softwareVersion: String, client: PostgresClient, logger: Logger
+    divipola: String, zone: Bool = false, parametersJSON: String, softwareVersion: String,
+    client: PostgresClient, logger: Logger
   ) async throws -> Int64 {
     let rows = try await client.query(
       """
-      INSERT INTO analysis_run (divipola, parameters, software_version)
-      VALUES (\(divipola), \(parametersJSON)::jsonb, \(softwareVersion)) RETURNING id
+      INSERT INTO analysis_run (divipola, zone, parameters, software_version)
+      VALUES (\(divipola), \(zone), \(parametersJSON)::jsonb, \(softwareVersion)) RETURNING id
       """, logger: logger)
     for try await id in rows.decode(Int64.self) { return id }
     throw StoreError.noRowReturned("INSERT INTO analysis_run")
@@ -321,7 +343,7 @@ public enum AnalysisRepository {
       """
       WITH latest AS (
         SELECT DISTINCT ON (divipola) id, divipola, scope FROM analysis_run
-        WHERE status = 'succeeded' ORDER BY divipola, id DESC
+        WHERE status = 'succeeded' AND NOT zone ORDER BY divipola, id DESC
       ), changed AS (
         SELECT r.divipola, r.id, l.slug
         FROM latest r JOIN analysis_input i ON i.run_id = r.id
@@ -353,7 +375,8 @@ public enum AnalysisRepository {
       SELECT id, divipola::text, status, parameters::text, counts::text, timings::text, summary::text,
              software_version, error, started_at, finished_at
       FROM analysis_run
-      WHERE (\(id)::bigint IS NULL OR id = \(id)) AND (\(divipola)::text IS NULL OR (divipola = \(divipola) AND status = 'succeeded'))
+      WHERE (\(id)::bigint IS NULL OR id = \(id))
+        AND (\(divipola)::text IS NULL OR (divipola = \(divipola) AND status = 'succeeded' AND NOT zone))
       ORDER BY id DESC LIMIT 1
       """, logger: logger)
     for try await row in rows.decode(
@@ -425,7 +448,7 @@ extension AnalysisRepository {
       JOIN analysis_input i ON i.run_id = r.id AND i.role = 'cadastral'
       JOIN feature f ON f.version_id = i.version_id AND f.npn = \(npn)
       LEFT JOIN parcel_summary p ON p.run_id = r.id AND p.parcel_version_id = f.version_id AND p.parcel_fid = f.fid
-      WHERE r.status = 'succeeded'
+      WHERE r.status = 'succeeded' AND NOT r.zone
       ORDER BY r.id DESC LIMIT 1
       """, logger: logger)
     var totals: ParcelTotals?

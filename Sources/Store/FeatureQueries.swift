@@ -156,7 +156,7 @@ public enum FeatureQueries {
       """
       SELECT id, divipola::text, ST_XMin(e.g), ST_YMin(e.g), ST_XMax(e.g), ST_YMax(e.g)
       FROM (SELECT DISTINCT ON (divipola) id, divipola, scope FROM analysis_run
-            WHERE status = 'succeeded' AND (\(divipola)::text IS NULL OR divipola = \(divipola))
+            WHERE status = 'succeeded' AND NOT zone AND (\(divipola)::text IS NULL OR divipola = \(divipola))
             ORDER BY divipola, id DESC) r
       LEFT JOIN LATERAL (SELECT ST_Transform(ST_Envelope(r.scope), 4326) AS g) e ON true
       ORDER BY divipola

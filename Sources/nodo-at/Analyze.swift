@@ -32,12 +32,55 @@ struct AnalyzeCommand: AsyncParsableCommand {
   @Option(help: "Affectations below this percentage of the parcel are dropped.") var minPercent: Double?
   @Option(help: "Parallel workers (default: the cores).") var workers: Int?
   @Option(help: "A compatibility matrix file instead of the bundled one.") var compatibility: String?
+  @Option(
+    help:
+      "Analyse only this zone of the municipality: a GeoJSON file (geometry, Feature or FeatureCollection of polygons, lon/lat unless --zone-crs). The run is kept but does not replace the municipality's results."
+  )
+  var zone: String?
+  @Option(help: "EPSG code of the zone file's coordinates (default 4326, lon/lat).") var zoneCrs: Int32 = 4326
   @OptionGroup var language: LanguageOption
 
   func validate() throws {
     if divipola.isEmpty && !stale {
       throw ValidationError(
         language.lang.pick("indique --divipola NNNNN o --stale", "give --divipola NNNNN or --stale"))
+    }
+    if zone != nil && (divipola.count != 1 || stale) {
+      throw ValidationError(
+        language.lang.pick(
+          "--zone va con un solo --divipola y sin --stale", "--zone goes with one --divipola and no --stale"))
+    }
+  }
+
+  /// The polygons of a GeoJSON file, as geometry texts.
+  static func zoneGeometries(_ path: String, _ lang: Language) throws -> [String] {
+    func fail(_ es: String, _ en: String) -> ValidationError {
+      ValidationError(lang.pick("--zone \(path): \(es)", "--zone \(path): \(en)"))
+    }
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw fail("no se puede leer el archivo", "the file cannot be read")
+    }
+    guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+      throw fail("no es JSON", "is not JSON")
+    }
+    var geometries: [[String: Any]] = []
+    switch object["type"] as? String {
+    case "FeatureCollection":
+      for feature in object["features"] as? [[String: Any]] ?? [] {
+        if let geometry = feature["geometry"] as? [String: Any] { geometries.append(geometry) }
+      }
+    case "Feature":
+      if let geometry = object["geometry"] as? [String: Any] { geometries.append(geometry) }
+    default:
+      geometries.append(object)
+    }
+    guard !geometries.isEmpty,
+      geometries.allSatisfy({ ["Polygon", "MultiPolygon"].contains($0["type"] as? String ?? "") })
+    else {
+      throw fail("debe contener polígonos GeoJSON", "must hold GeoJSON polygons")
+    }
+    return try geometries.map {
+      String(decoding: try JSONSerialization.data(withJSONObject: $0), as: UTF8.self)
     }
   }
 
@@ -57,6 +100,7 @@ struct AnalyzeCommand: AsyncParsableCommand {
       note("error: \(error)")
       throw ExitCode.failure
     }
+    let zone = try self.zone.map { Zone(geoJSON: try Self.zoneGeometries($0, lang), srid: zoneCrs) }
     let requested = divipola
     let settings = parameters
     let stale = stale
@@ -90,7 +134,7 @@ struct AnalyzeCommand: AsyncParsableCommand {
         for code in codes {
           let line = StageLine(enabled: !json && isatty(1) != 0, language: lang, divipola: code)
           do {
-            let summary = try await engine.run(divipola: code) { fraction, stage in
+            let summary = try await engine.run(divipola: code, zone: zone) { fraction, stage in
               line.update(fraction, stage)
             }
             line.finish()
@@ -118,7 +162,9 @@ struct AnalyzeCommand: AsyncParsableCommand {
       lang.pick(
         "Análisis \(s.runID) — municipio \(s.divipola)", "Run \(s.runID) — municipality \(s.divipola)"))
     lines.append(
-      lang.pick("  Área del municipio:     ", "  Municipality area:      ") + ha(s.scopeArea)
+      (s.zone
+        ? lang.pick("  Área de la zona:        ", "  Zone area:              ")
+        : lang.pick("  Área del municipio:     ", "  Municipality area:      ")) + ha(s.scopeArea)
         + lang.pick(" (áreas planas en EPSG:9377)", " (planar areas in EPSG:9377)"))
     lines.append(lang.pick("  Capas:                  ", "  Layers:                 ") + "\(s.layers.count)")
     var shapes = lang.pick("  Determinantes usados:   ", "  Determinants used:      ") + "\(s.shapes)"

@@ -27,7 +27,7 @@ struct AnalysisFixture {
   }
 
   func analyze(
-    _ divipola: String, parameters: AnalysisParameters = AnalysisParameters(workers: 2)
+    _ divipola: String, zone: Zone? = nil, parameters: AnalysisParameters = AnalysisParameters(workers: 2)
   ) async throws
     -> AnalysisSummary
   {
@@ -36,7 +36,7 @@ struct AnalysisFixture {
       let (catalog, matrix) = try CatalogFiles.load(environment: [:])
       return try await AnalysisEngine(
         database: database, catalog: catalog, matrix: matrix, parameters: parameters, softwareVersion: "test"
-      ).run(divipola: divipola)
+      ).run(divipola: divipola, zone: zone)
     }
   }
 
@@ -95,5 +95,15 @@ struct HandMade {
        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::9377"}},
        "features": [\(items.joined(separator: ",\n"))]}
       """
+  }
+}
+
+extension AnalysisFixture {
+  /// The newest run the municipality's results come from.
+  func latestRunID(_ divipola: String) async throws -> Int64? {
+    let logger = self.logger
+    return try await Database.withDatabase(url, logger: logger) { database in
+      try await AnalysisRepository.run(divipola: divipola, client: database.client, logger: logger)?.id
+    }
   }
 }

@@ -214,6 +214,38 @@ struct GoldenTests {
     #expect(try await fixture.stale().isEmpty)
   }
 
+  @Test("a zone of the municipality: only what lies in it, kept apart from the municipality's results")
+  func zone() async throws {
+    let fixture = try await AnalysisFixture.make("zone")
+    let scratch = try Scratch()
+    try await load(fixture, scratch)
+    let whole = try await fixture.analyze("25999")
+    // The left half (x ≤ 500): A minus its sustracción, B and C cut at x = 500; not the river,
+    // the APPA or P1; P2 inside A.
+    let half = try await fixture.analyze(
+      "25999", zone: Zone(geoJSON: [HandMade.box(0, 0, 500, 1000)], srid: 9377))
+    #expect(half.zone && !whole.zone)
+    #expect(abs(half.scopeArea - 500_000) < 1e-6)
+    #expect(half.parcels == 1 && half.affectedParcels == 1)
+    let facesArea = try await fixture.number(
+      "SELECT sum(area_m2) FROM confluence_face WHERE run_id = \(half.runID)")
+    // A' 150,000 ∪ B' (200..500 × 0..400) ∪ C' (200..500 × 200..600): 150,000 + 100 × 400 + 300 × 200.
+    #expect(abs(facesArea - 250_000) < 1e-6)
+    let beyond = try await fixture.number(
+      """
+      SELECT count(*)::float8 FROM confluence_face
+      WHERE run_id = \(half.runID) AND ST_XMax(geom) > \(HandMade.x0 + 500 + 1e-6)
+      """)
+    #expect(beyond == 0)
+    // The municipality's results stay those of the whole run, and nothing is stale.
+    #expect(try await fixture.latestRunID("25999") == whole.runID)
+    #expect(try await fixture.stale().isEmpty)
+    // A zone outside the municipality is refused.
+    await #expect(throws: AnalysisError.zoneOutside("25999")) {
+      try await fixture.analyze("25999", zone: Zone(geoJSON: [HandMade.box(2000, 0, 2500, 500)], srid: 9377))
+    }
+  }
+
   @Test("a municipality without a published boundary is refused with a clear message")
   func noBoundary() async throws {
     let fixture = try await AnalysisFixture.make("noboundary")
