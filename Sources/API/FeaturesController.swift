@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import PostgresNIO
 import Store
+import Synchronization
 
 /// The CRSs every collection offers (OGC API – Features Part 2).
 enum OutputCRS: CaseIterable {
@@ -34,6 +35,8 @@ enum OutputCRS: CaseIterable {
 /// reference): landing page, conformance, collections, items with keyset paging.
 struct FeaturesController<Context: RequestContext>: Sendable {
   let database: Database
+  /// The layer collections items requests have looked up, checked by each items statement.
+  let layers = LayerCollectionCache()
   private var logger: Logger { database.logger }
 
   static var conformance: [String] {
@@ -128,45 +131,69 @@ struct FeaturesController<Context: RequestContext>: Sendable {
     try Self.allow(
       request,
       ["limit", "bbox", "bbox-crs", "crs", "properties", "datetime", "cursor", "filter", "filter-lang"])
-    let info = try await find(context)
-    let parsed = try await parse(request, info: info)
+    let first = try await lookUp(request, context)
     let base = Self.base(request)
-    let rows = try await FeatureQueries.items(
-      parsed.source, parsed.query, client: database.client, logger: logger)
-    let limit = parsed.query.limit
-    let selfURL = base + "/collections/\(info.id)/items" + Self.queryString(request, replacing: [:])
+    let limit = first.parsed.query.limit
+    let selfURL = base + "/collections/\(first.info.id)/items" + Self.queryString(request, replacing: [:])
     if Self.wantsHTML(request) {
+      var started = first
       var features: [String] = []
-      for try await (_, json) in rows where features.count < limit {
-        features.append(json)
+      var current = true
+      for try await row in started.rows {
+        current = current && row.current
+        if let json = row.json, features.count < limit { features.append(json) }
+      }
+      if !current, !started.parsed.pinned {
+        started = try await lookUpAgain(request, context, stale: started.info)
+        features = []
+        for try await row in started.rows {
+          if let json = row.json, features.count < limit { features.append(json) }
+        }
       }
       return HTMLPage.items(
-        title: info.id, features: features, language: .init(acceptLanguage: request.headers[.acceptLanguage]))
+        title: started.info.id, features: features,
+        language: .init(acceptLanguage: request.headers[.acceptLanguage]))
     }
     var headers = HTTPFields()
     headers[.contentType] = "application/geo+json"
-    headers[HTTPField.Name("Content-Crs")!] = "<\(parsed.crs.uri)>"
-    let revisionKey = parsed.revision
-    let collectionURL = base + "/collections/\(info.id)"
+    headers[HTTPField.Name("Content-Crs")!] = "<\(first.parsed.crs.uri)>"
+    let collectionURL = base + "/collections/\(first.info.id)"
     let body = ResponseBody { writer in
       var buffer = ByteBuffer(string: "{\"type\":\"FeatureCollection\",\"features\":[")
       var count = 0
       var lastID: Int64?
       var more = false
-      for try await (id, json) in rows {
-        if count == limit {
-          more = true
-          break
+      var started = first
+      var checked = false
+      // Nothing is written before the first row: when it says the cached version was
+      // superseded, the page is read again from the published one, under the same headers.
+      rows: while true {
+        for try await row in started.rows {
+          if !checked {
+            checked = true
+            if !row.current, !started.parsed.pinned {
+              started = try await lookUpAgain(request, context, stale: started.info)
+              continue rows
+            }
+          }
+          guard let id = row.id, let json = row.json else { continue }
+          if count == limit {
+            more = true
+            break
+          }
+          if count > 0 { buffer.writeString(",") }
+          buffer.writeString(json)
+          count += 1
+          lastID = id
+          if buffer.readableBytes > 64 * 1024 {
+            try await writer.write(buffer)
+            buffer.clear()
+          }
         }
-        if count > 0 { buffer.writeString(",") }
-        buffer.writeString(json)
-        count += 1
-        lastID = id
-        if buffer.readableBytes > 64 * 1024 {
-          try await writer.write(buffer)
-          buffer.clear()
-        }
+        break
       }
+      let info = started.info
+      let revisionKey = started.parsed.revision
       var links = [
         Self.linkJSON(selfURL, "self", "application/geo+json"),
         Self.linkJSON(collectionURL, "collection", "application/json"),
@@ -190,17 +217,27 @@ struct FeaturesController<Context: RequestContext>: Sendable {
 
   @Sendable func item(_ request: Request, context: Context) async throws -> Response {
     try Self.allow(request, ["crs", "properties"])
-    let info = try await find(context)
+    let id = try context.parameters.require("id")
     guard let fid = context.parameters.get("fid", as: Int64.self) else {
-      throw Problem.featureNotFound(info.id, context.parameters.get("fid") ?? "")
+      _ = try await find(context)
+      throw Problem.featureNotFound(id, context.parameters.get("fid") ?? "")
     }
-    var parsed = try await parse(request, info: info)
-    parsed.query.id = fid
-    parsed.query.limit = 1
-    let rows = try await FeatureQueries.items(
-      parsed.source, parsed.query, client: database.client, logger: logger)
-    var found: String?
-    for try await (_, json) in rows where found == nil { found = json }
+    func read(_ rows: FeatureQueries.FeatureRows) async throws -> (current: Bool, json: String?) {
+      var current = true
+      var found: String?
+      for try await row in rows {
+        current = current && row.current
+        if found == nil { found = row.json }
+      }
+      return (current, found)
+    }
+    var started = try await lookUp(request, context, id: fid)
+    var (current, found) = try await read(started.rows)
+    if !current {
+      started = try await lookUpAgain(request, context, stale: started.info, id: fid)
+      found = try await read(started.rows).json
+    }
+    let (info, parsed) = (started.info, started.parsed)
     guard let json = found else { throw Problem.featureNotFound(info.id, String(fid)) }
     if Self.wantsHTML(request) {
       return HTMLPage.items(
@@ -217,8 +254,15 @@ struct FeaturesController<Context: RequestContext>: Sendable {
     var headers = HTTPFields()
     headers[.contentType] = "application/geo+json"
     headers[HTTPField.Name("Content-Crs")!] = "<\(parsed.crs.uri)>"
-    let text = String(json.dropLast()) + ",\"links\":" + linksJSON + "}"
-    return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    // The feature's closing brace gives way to its links.
+    var buffer = ByteBuffer()
+    buffer.reserveCapacity(json.utf8.count + linksJSON.utf8.count + 10)
+    buffer.writeString(json)
+    buffer.moveWriterIndex(to: buffer.writerIndex - 1)
+    buffer.writeString(",\"links\":")
+    buffer.writeString(linksJSON)
+    buffer.writeString("}")
+    return Response(status: .ok, headers: headers, body: .init(byteBuffer: buffer))
   }
 
   // MARK: Parsing
@@ -229,6 +273,58 @@ struct FeaturesController<Context: RequestContext>: Sendable {
     var crs: OutputCRS
     /// What a cursor pins: the layer version or the analysis run.
     var revision: Int64
+    /// A cursor pinned another version than the published one.
+    var pinned = false
+  }
+
+  /// An items statement under way, with what it was started from.
+  struct Started: Sendable {
+    var info: CollectionInfo
+    var parsed: Parsed
+    var rows: FeatureQueries.FeatureRows
+  }
+
+  /// The collection (a layer from the cache when it was looked up before), the request's
+  /// parameters and its rows, started.
+  func lookUp(
+    _ request: Request, _ context: Context, id fid: Int64? = nil
+  ) async throws -> Started {
+    let id = try context.parameters.require("id")
+    if let info = layers[id] {
+      do {
+        return try await start(request, info, id: fid)
+      } catch {
+        // Whatever went wrong, the next request looks the layer up afresh.
+        layers.remove(id)
+        throw error
+      }
+    }
+    let info = try await find(context)
+    if case .layer = info.source { layers[id] = info }
+    return try await start(request, info, id: fid)
+  }
+
+  /// The same after a statement said the cached version `stale` is no longer published.
+  func lookUpAgain(
+    _ request: Request, _ context: Context, stale: CollectionInfo, id fid: Int64? = nil
+  ) async throws -> Started {
+    layers.remove(stale.id)
+    let info = try await find(context)
+    if case .layer = info.source { layers[info.id] = info }
+    return try await start(request, info, id: fid)
+  }
+
+  private func start(
+    _ request: Request, _ info: CollectionInfo, id fid: Int64?
+  ) async throws -> Started {
+    var parsed = try await parse(request, info: info)
+    if let fid {
+      parsed.query.id = fid
+      parsed.query.limit = 1
+    }
+    let rows = try await FeatureQueries.items(
+      parsed.source, parsed.query, client: database.client, logger: logger)
+    return Started(info: info, parsed: parsed, rows: rows)
   }
 
   func find(_ context: Context) async throws -> CollectionInfo {
@@ -330,7 +426,7 @@ struct FeaturesController<Context: RequestContext>: Sendable {
       revision = pinned
     }
     if case .layer = info.source, case .layer(let version) = source { revision = version }
-    return Parsed(source: source, query: items, crs: crs, revision: revision)
+    return Parsed(source: source, query: items, crs: crs, revision: revision, pinned: source != info.source)
   }
 
   // MARK: Helpers
@@ -484,4 +580,18 @@ extension Problem {
       title: .init(es: "Parámetro inválido", en: "Invalid parameter"),
       detail: .init(es: "«\(name)»: \(es).", en: "\"\(name)\": \(en)."), extensions: ["parameter": name])
   }
+}
+
+/// Layer collections by id, as items requests found them. An entry may outlive its version's
+/// publication: every items statement reports whether the version it read is still the
+/// published one, and the controller then drops the entry and reads again.
+final class LayerCollectionCache: Sendable {
+  private let entries = Mutex<[String: CollectionInfo]>([:])
+
+  subscript(id: String) -> CollectionInfo? {
+    get { entries.withLock { $0[id] } }
+    set { entries.withLock { $0[id] = newValue } }
+  }
+
+  func remove(_ id: String) { _ = entries.withLock { $0.removeValue(forKey: id) } }
 }

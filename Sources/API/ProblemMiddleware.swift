@@ -9,7 +9,7 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     _ request: Request, context: Context, next: (Request, Context) async throws -> Response
   ) async throws -> Response {
     // Decoded, %00 would reach PostgreSQL as text it cannot hold (and fail as a server error).
-    if request.uri.string.contains("%00") { return Problem.nullCharacter().response(for: request) }
+    if Self.carriesNull(request.uri.string) { return Problem.nullCharacter().response(for: request) }
     do {
       return try await next(request, context)
     } catch let problem as Problem {
@@ -32,6 +32,21 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
       context.logger.error(
         "unhandled error", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.uri.path)"])
       return Problem.internalError().response(for: request)
+    }
+  }
+
+  /// Whether `uri` holds "%00", by bytes: `String.contains` cost 3% of a feature request.
+  static func carriesNull(_ uri: String) -> Bool {
+    var uri = uri
+    return uri.withUTF8 { bytes in
+      guard bytes.count >= 3 else { return false }
+      for k in 0..<(bytes.count - 2)
+      where bytes[k] == UInt8(ascii: "%") && bytes[k + 1] == UInt8(ascii: "0")
+        && bytes[k + 2] == UInt8(ascii: "0")
+      {
+        return true
+      }
+      return false
     }
   }
 }

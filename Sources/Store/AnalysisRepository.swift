@@ -443,7 +443,7 @@ extension AnalysisRepository {
              coalesce(p.restricted_m2, 0), coalesce(p.free_m2, ST_Area(f.geom)), p.prevailing_level,
              coalesce(p.slivers_dropped, 0),
              (r.parameters->'affectation'->>'minArea') || ' m² / ' || (r.parameters->'affectation'->>'minPercent') || ' %',
-             CASE WHEN \(want) THEN ST_AsGeoJSON(ST_Transform(f.geom, \(srid)), 7) END
+             CASE WHEN \(want) THEN ST_AsGeoJSON(ST_Transform(f.geom, \(srid)), 7, 0) END
       FROM analysis_run r
       JOIN analysis_input i ON i.run_id = r.id AND i.role = 'cadastral'
       JOIN feature f ON f.version_id = i.version_id AND f.npn = \(npn)
@@ -466,7 +466,7 @@ extension AnalysisRepository {
       """
       SELECT l.slug, s.name, s.type_code, s.level, s.literal, s.authority, s.legal_act, s.cutoff_date, s.legal_basis,
              a.area_m2, a.pct_parcel, a.pct_determinant,
-             CASE WHEN \(want) THEN ST_AsGeoJSON(ST_Transform(a.geom, \(srid)), 7) END
+             CASE WHEN \(want) THEN ST_AsGeoJSON(ST_Transform(a.geom, \(srid)), 7, 0) END
       FROM affectation a JOIN analysis_shape s ON s.run_id = a.run_id AND s.shape_id = a.shape_id
       JOIN layer l ON l.id = s.layer_id
       WHERE a.run_id = \(totals.runID) AND a.parcel_version_id = \(versionID) AND a.parcel_fid = \(totals.parcelFID)

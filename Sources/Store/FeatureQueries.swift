@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import PostgresNIO
+import Synchronization
 
 /// Where a collection's features come from.
 public enum CollectionSource: Sendable, Equatable {
@@ -254,7 +255,7 @@ public enum FeatureQueries {
   /// parameter.
   static func featureJSON(geometry: String, digits: String, properties: String) -> String {
     """
-    '{"type":"Feature","id":' || t.id || ',"geometry":' || coalesce(ST_AsGeoJSON(\(geometry), \(digits)), 'null')
+    '{"type":"Feature","id":' || t.id || ',"geometry":' || coalesce(ST_AsGeoJSON(\(geometry), \(digits), 0), 'null')
     || ',"properties":' || (\(properties))::text || '}'
     """
   }
@@ -264,11 +265,14 @@ public enum FeatureQueries {
     "coalesce((SELECT jsonb_object_agg(k, v) FROM jsonb_each(t.props) AS e(k, v) WHERE k = ANY(\(names)::text[])), '{}'::jsonb)"
   }
 
-  /// Features as (id, GeoJSON text), in id order.
-  public typealias FeatureRows = AsyncThrowingMapSequence<PostgresRowSequence, (Int64, String)>
+  /// Rows of an items statement, in id order.
+  public typealias FeatureRows = AsyncThrowingMapSequence<PostgresRowSequence, ItemRow>
 
   /// The page's features as GeoJSON text, built by PostgreSQL, in id order; `limit + 1` rows
-  /// at most (the caller writes `limit` and knows there is a next page). Rows stream.
+  /// at most (the caller writes `limit` and knows there is a next page). Rows stream. Every
+  /// row, and one row without a feature when nothing matches, says whether a layer source's
+  /// version was still the published one in the statement's snapshot: a caller that took the
+  /// version from a cache learns in the same round trip that it must look again.
   public static func items(
     _ source: CollectionSource, _ query: ItemsQuery, client: PostgresClient, logger: Logger
   ) async throws -> FeatureRows {
@@ -278,20 +282,35 @@ public enum FeatureQueries {
     // Pages in a box stay one-shot: the best plan depends on the box (a small one reads the
     // spatial index and sorts, a large one walks the ids), which a cached plan cannot follow.
     if case .layer(let version) = source, query.filter == nil, query.bbox == nil {
-      return try await LayerStatement.$version.withValue(version) {
+      let shape = LayerStatement.Shape(version: version, query)
+      return try await LayerStatement.$shape.withValue(shape) {
         if let id = query.id {
           return try await client.execute(
-            LayerFeatureByID(id: id, output: LayerOutput(query)), logger: logger)
+            LayerFeatureByID(id: id, properties: query.properties), logger: logger)
         }
         return try await client.execute(
           LayerFeatures(
-            after: query.after ?? Int64.min, limit: Int64(query.limit + 1), output: LayerOutput(query)),
+            after: query.after ?? Int64.min, limit: Int64(query.limit + 1), properties: query.properties),
           logger: logger)
       }
     }
-    return try await dynamicItems(source, query, client: client, logger: logger).map {
-      try $0.decode((Int64, String).self)
-    }
+    return try await dynamicItems(source, query, client: client, logger: logger).map { try ItemRow($0) }
+  }
+
+  /// `SELECT current, id, json`: the rows of `features` (a `SELECT t.id, <json>`), or one
+  /// row of nulls but `current` when there are none; `current` tells whether a layer version
+  /// is still published (always true for analysis results, which are never cached).
+  static func checked(_ source: CollectionSource, _ features: String) -> String {
+    let current =
+      if case .layer(let version) = source {
+        "(SELECT v.status = 'published' FROM layer_version v WHERE v.id = \(version))"
+      } else {
+        "true"
+      }
+    return """
+      SELECT c.current, f.id, f.json FROM (SELECT \(current) AS current) c
+      LEFT JOIN LATERAL (\(features)) f ON true
+      """
   }
 
   private static func dynamicItems(
@@ -347,12 +366,14 @@ public enum FeatureQueries {
     let digits = query.outputSRID == 9377 ? 3 : 7
     let limit = placeholder()
     binds.append(query.limit + 1)
-    let sql = """
-      SELECT t.id, \(featureJSON(geometry: geometry, digits: String(digits), properties: properties))
+    let sql = checked(
+      source,
+      """
+      SELECT t.id, \(featureJSON(geometry: geometry, digits: String(digits), properties: properties)) AS json
       FROM (\(sourceSQL(source))) t
       \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
       ORDER BY t.id LIMIT \(limit)
-      """
+      """)
     return try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
   }
 }
@@ -389,91 +410,152 @@ extension FeatureQueries {
 // MARK: Prepared statements for layer features
 
 /// postgres-nio names and caches a prepared statement by its type, with static SQL; ours read
-/// the layer version from this task-local, set around each call, so that each version's
-/// statement names its partition and plans as well as a literal query would (a version
-/// parameter would leave every partition in the plan).
+/// what they serve from this task-local, set around each call: the layer version, so that
+/// each version's statement names its partition and plans as well as a literal query would
+/// (a version parameter would leave every partition in the plan), and the output CRS, axis
+/// order and whether properties are chosen, written as literals. With those as parameters the
+/// generic plan looked dearer than each custom one, so PostgreSQL planned every execution
+/// again (two thirds of its time on a feature by id); with literals it plans once per
+/// connection.
 enum LayerStatement {
-  @TaskLocal static var version: Int64 = 0
+  struct Shape: Sendable, Hashable {
+    var version: Int64 = 0
+    var srid: Int32 = 4326
+    var flip = false
+    /// `$1` is the array of property names to keep.
+    var selected = false
 
-  /// The version's features as the dynamic query writes them, read from its partition, with
-  /// $1–$4 choosing the output: SRID, axis flip, digits, properties (null: all). ST_Transform
-  /// to the stored SRID returns its input untouched.
+    init() {}
+
+    init(version: Int64, _ query: ItemsQuery) {
+      self.version = version
+      srid = query.outputSRID
+      flip = query.flipAxes
+      selected = query.properties != nil
+    }
+
+    /// Distinguishes the statements of one version.
+    var suffix: String { "v\(version)_\(srid)\(flip ? "_yx" : "")\(selected ? "_p" : "")" }
+    /// The first parameter after the properties'.
+    var firstKey: Int { selected ? 2 : 1 }
+  }
+
+  @TaskLocal static var shape = Shape()
+
+  /// Names and SQL by shape and statement: postgres-nio asks for both on every execution.
+  private static let texts = Mutex<[Key: String]>([:])
+  private struct Key: Hashable {
+    var shape: Shape
+    var text: String
+  }
+
+  /// `make()` once per shape and `text` (a constant naming the statement and what is asked).
+  static func memo(_ text: StaticString, _ make: () -> String) -> String {
+    let key = Key(shape: shape, text: "\(text)")
+    if let known = texts.withLock({ $0[key] }) { return known }
+    let made = make()
+    texts.withLock {
+      // One entry per version and output asked for: a long-lived server forgets old ones.
+      if $0.count >= 4096 { $0.removeAll(keepingCapacity: true) }
+      $0[key] = made
+    }
+    return made
+  }
+
+  /// The version's features as the dynamic query writes them, read from its partition.
   static var select: String {
-    let geometry =
-      "CASE WHEN $2 THEN ST_FlipCoordinates(ST_Transform(t.geom, $1)) ELSE ST_Transform(t.geom, $1) END"
-    let properties =
-      "CASE WHEN $4::text[] IS NULL THEN t.props ELSE \(FeatureQueries.selectedProperties("$4")) END"
+    var geometry = shape.srid == 9377 ? "t.geom" : "ST_Transform(t.geom, \(shape.srid))"
+    if shape.flip { geometry = "ST_FlipCoordinates(\(geometry))" }
+    let properties = shape.selected ? FeatureQueries.selectedProperties("$1") : "t.props"
     return """
-      SELECT t.id, \(FeatureQueries.featureJSON(geometry: geometry, digits: "$3", properties: properties))
-      FROM (\(FeatureQueries.layerRows(version, table: LayerRepository.partition(version)))) t
+      SELECT t.id, \(FeatureQueries.featureJSON(
+        geometry: geometry, digits: shape.srid == 9377 ? "3" : "7", properties: properties)) AS json
+      FROM (\(FeatureQueries.layerRows(shape.version, table: LayerRepository.partition(shape.version)))) t
       """
   }
-}
 
-/// How a layer feature is written out: parameters $1–$4.
-struct LayerOutput: Sendable {
-  var srid: Int32
-  var flip: Bool
-  var digits: Int32
-  var properties: [String]?
-
-  init(_ query: ItemsQuery) {
-    srid = query.outputSRID
-    flip = query.flipAxes
-    digits = query.outputSRID == 9377 ? 3 : 7
-    properties = query.properties
+  /// `select` followed by `tail` (its WHERE, ORDER BY, LIMIT), with the published check.
+  static func checked(_ tail: String) -> String {
+    FeatureQueries.checked(.layer(versionID: shape.version), select + " " + tail)
   }
 
-  func bindings(capacity: Int) -> PostgresBindings {
+  /// The properties' array first when chosen.
+  static func bindings(_ properties: [String]?, capacity: Int) -> PostgresBindings {
     var binds = PostgresBindings(capacity: capacity)
-    binds.append(srid)
-    binds.append(flip)
-    binds.append(digits)
-    if let properties { binds.append(properties) } else { binds.appendNull() }
+    if shape.selected { binds.append(properties ?? []) }
     return binds
   }
 
-  static let dataTypes: [PostgresDataType] = [.int4, .bool, .int4, .textArray]
+  static var propertyTypes: [PostgresDataType] { shape.selected ? [.textArray] : [] }
 }
 
 /// One feature of the task-local layer version, by fid.
 struct LayerFeatureByID: PostgresPreparedStatement {
-  typealias Row = (Int64, String)
-  static var name: String { "nodo_feature_by_id_v\(LayerStatement.version)" }
-  static var sql: String { LayerStatement.select + " WHERE t.id = $5" }
-  static var bindingDataTypes: [PostgresDataType] { LayerOutput.dataTypes + [.int8] }
+  typealias Row = ItemRow
+  static var name: String {
+    LayerStatement.memo("by id: name") { "nodo_feature_by_id_\(LayerStatement.shape.suffix)" }
+  }
+  static var sql: String {
+    LayerStatement.memo("by id: sql") {
+      LayerStatement.checked("WHERE t.id = $\(LayerStatement.shape.firstKey)")
+    }
+  }
+  static var bindingDataTypes: [PostgresDataType] { LayerStatement.propertyTypes + [.int8] }
 
   var id: Int64
-  var output: LayerOutput
+  var properties: [String]?
 
   func makeBindings() throws -> PostgresBindings {
-    var binds = output.bindings(capacity: 5)
+    var binds = LayerStatement.bindings(properties, capacity: 2)
     binds.append(id)
     return binds
   }
 
-  func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+  func decodeRow(_ row: PostgresRow) throws -> Row { try ItemRow(row) }
 }
 
 /// A page of the task-local layer version after a fid (keyset), in fid order.
 struct LayerFeatures: PostgresPreparedStatement {
-  typealias Row = (Int64, String)
-  static var name: String { "nodo_features_v\(LayerStatement.version)" }
-  static var sql: String { LayerStatement.select + " WHERE t.id > $5 ORDER BY t.id LIMIT $6" }
-  static var bindingDataTypes: [PostgresDataType] { LayerOutput.dataTypes + [.int8, .int8] }
+  typealias Row = ItemRow
+  static var name: String {
+    LayerStatement.memo("page: name") { "nodo_features_\(LayerStatement.shape.suffix)" }
+  }
+  static var sql: String {
+    LayerStatement.memo("page: sql") {
+      let key = LayerStatement.shape.firstKey
+      return LayerStatement.checked("WHERE t.id > $\(key) ORDER BY t.id LIMIT $\(key + 1)")
+    }
+  }
+  static var bindingDataTypes: [PostgresDataType] { LayerStatement.propertyTypes + [.int8, .int8] }
 
   var after: Int64
   var limit: Int64
-  var output: LayerOutput
+  var properties: [String]?
 
   func makeBindings() throws -> PostgresBindings {
-    var binds = output.bindings(capacity: 6)
+    var binds = LayerStatement.bindings(properties, capacity: 3)
     binds.append(after)
     binds.append(limit)
     return binds
   }
 
-  func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+  func decodeRow(_ row: PostgresRow) throws -> Row { try ItemRow(row) }
+}
+
+/// A row of an items statement: whether the source was current, and a feature unless the
+/// statement matched none.
+public struct ItemRow: Sendable {
+  /// False when the layer version read is no longer the published one.
+  public var current: Bool
+  public var id: Int64?
+  public var json: String?
+
+  init(_ row: PostgresRow) throws {
+    let (current, id, json) = try row.decode((Bool?, Int64?, String?).self)
+    self.current = current ?? false
+    self.id = id
+    self.json = json
+  }
 }
 
 /// The published layers (all, or the one named `$1`), with their extent in CRS84.
