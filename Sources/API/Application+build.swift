@@ -1,6 +1,7 @@
 import Catalog
 import Hummingbird
 import Logging
+import Metrics
 import Prometheus
 import ServiceLifecycle
 import Store
@@ -46,7 +47,9 @@ public func buildRouter(
   let router = Router(context: BasicRequestContext.self)
   router.add(middleware: ProblemMiddleware())
   router.add(middleware: LogRequestsMiddleware(.debug))
-  router.add(middleware: MetricsMiddleware())
+  router.add(
+    middleware: RequestMetricsMiddleware(
+      factory: metrics.map { PrometheusMetricsFactory(registry: $0) } ?? MetricsSystem.factory))
   OpsController(readiness: readiness, version: version).register(on: router)
   if let metrics { MetricsController(registry: metrics, database: database).register(on: router) }
   if let database, let options {

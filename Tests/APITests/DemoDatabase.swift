@@ -10,6 +10,7 @@ import Ingest
 import Logging
 import NodoTestSupport
 import PostgresNIO
+import Prometheus
 import Store
 
 /// One database per test process with the demo municipality (`fixtures/`) loaded, published
@@ -45,6 +46,7 @@ enum DemoDatabase {
   /// Runs `body` with the API over the demo database (router tests, or `.live` for real HTTP).
   static func withAPI(
     live: Bool = false, requireKeyForReads: Bool = false, url given: DatabaseURL? = nil,
+    metrics: PrometheusCollectorRegistry? = nil,
     _ body: @escaping @Sendable (any TestClientProtocol, Database) async throws -> Void
   ) async throws {
     let url: DatabaseURL
@@ -56,7 +58,7 @@ enum DemoDatabase {
           "nodo-api-\(UUID().uuidString.prefix(6))"))
       let router = buildRouter(
         readiness: UploadTests.Ready(), database: database,
-        options: try .testing(uploads, requireKeyForReads: requireKeyForReads))
+        options: try .testing(uploads, requireKeyForReads: requireKeyForReads), metrics: metrics)
       let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
       try await app.test(live ? .live : .router) { client in try await body(client, database) }
     }

@@ -6,6 +6,7 @@ import HummingbirdTesting
 import NIOCore
 import NodoTestSupport
 import PostgresNIO
+import Prometheus
 import Store
 import Testing
 
@@ -237,6 +238,41 @@ struct FeaturesTests {
         #expect(
           tiles?.first?.hasSuffix("/collections/demo-predios/tiles/WebMercatorQuad/{z}/{x}/{y}") == true)
       }
+    }
+  }
+
+  @Test(
+    "/metrics counts requests and times them per route and status, errors included, with jobs and connections"
+  )
+  func metrics() async throws {
+    let registry = PrometheusCollectorRegistry()
+    try await DemoDatabase.withAPI(metrics: registry) { client, _ in
+      for uri in [
+        "/collections/demo-predios/items/7", "/collections/demo-predios/items/7", "/collections/nope/items",
+        "/collections/demo-predios/items?limit=2",
+      ] {
+        try await client.execute(uri: uri, method: .get) { _ in }
+      }
+      let text = try await client.execute(uri: "/metrics", method: .get) { response in
+        #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
+        return String(buffer: response.body)
+      }
+      let item =
+        #"http_route="/collections/{id}/items/{fid}",http_request_method="GET",http_response_status_code="200""#
+      let page =
+        #"http_route="/collections/{id}/items",http_request_method="GET",http_response_status_code="200""#
+      let missing =
+        #"http_route="/collections/{id}/items",http_request_method="GET",http_response_status_code="404""#
+      for line in [
+        "hb_requests{\(item)} 2", "http_server_request_duration_count{\(item)} 2", "hb_requests{\(page)} 1",
+        // The streamed page is timed when its last byte is written.
+        "http_server_request_duration_count{\(page)} 1", "hb_requests{\(missing)} 1",
+        #"hb_request_errors{http_route="/collections/{id}/items",http_request_method="GET",error_type="404"} 1"#,
+      ] {
+        #expect(text.contains(line + "\n"), "\(line)")
+      }
+      #expect(text.contains(#"nodo_jobs{kind="ingest",status="succeeded"}"#))
+      #expect(text.contains("nodo_db_connections{"))
     }
   }
 
