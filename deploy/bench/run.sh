@@ -361,21 +361,25 @@ YML
   # The peers stop before pgbench opens its 64 connections.
   kill "${pids[1]}" "${pids[2]}" 2>/dev/null || true
   wait "${pids[1]}" "${pids[2]}" 2>/dev/null || true
-  # The ceiling: PostgreSQL alone answering the same statement our item-by-id route runs.
-  # One line: pgbench reads a statement per line.
-  echo "SELECT t.id, '{\"type\":\"Feature\",\"id\":' || t.id || ',\"geometry\":' || coalesce(ST_AsGeoJSON(ST_Transform(t.geom, 4326), 7), 'null') || ',\"properties\":' || (t.props)::text || '}' FROM (SELECT f.fid AS id, f.geom, f.attributes || jsonb_strip_nulls(jsonb_build_object('npn', f.npn, 'divipola', f.divipola)) AS props FROM feature f WHERE f.version_id = $vid) t WHERE t.id = $fid ORDER BY t.id LIMIT 2;" >"$work/item.sql"
+  # The ceiling: PostgreSQL alone answering the same statements our routes run, the same way:
+  # the feature by id as a prepared statement (parsed and planned once per connection), the
+  # page in a box parsed and planned each time (extended protocol, unnamed statement).
+  # One line each: pgbench reads a statement per line.
+  local feature="SELECT t.id, '{\"type\":\"Feature\",\"id\":' || t.id || ',\"geometry\":' || coalesce(ST_AsGeoJSON(ST_Transform(t.geom, 4326), 7, 0), 'null') || ',\"properties\":' || (t.props)::text || '}' AS json FROM (SELECT f.fid AS id, f.geom, f.attributes || jsonb_strip_nulls(jsonb_build_object('npn', f.npn, 'divipola', f.divipola)) AS props FROM feature_v$vid f WHERE f.version_id = $vid) t"
+  local check="SELECT c.current, f.id, f.json FROM (SELECT (SELECT v.status = 'published' FROM layer_version v WHERE v.id = $vid) AS current) c LEFT JOIN LATERAL"
+  echo "$check ($feature WHERE t.id = $fid) f ON true;" >"$work/item.sql"
   local ceiling
-  ceiling=$(/usr/lib/postgresql/15/bin/pgbench -n -c 64 -j 2 -T "$([ "$config" = debug ] && echo 2 || echo 10)" -h 127.0.0.1 -p "$port" -U postgres -f "$work/item.sql" nodo 2>/dev/null | awk '/^tps/ {print $3; exit}')
+  ceiling=$(/usr/lib/postgresql/15/bin/pgbench -n -M prepared -c 64 -j 2 -T "$([ "$config" = debug ] && echo 2 || echo 10)" -h 127.0.0.1 -p "$port" -U postgres -f "$work/item.sql" nodo 2>/dev/null | awk '/^tps/ {print $3; exit}')
   read -r o op < <(wrk_run "${ours_urls[0]}")
-  rows+=("| API item by id vs the database alone | nodo-at serve | ${o} req/s, p99 ${op} ms | pgbench, the same SQL, 64 clients | ${ceiling} tx/s | $(awk "BEGIN {printf \"%.0f%%\", 100*$o/($ceiling>0?$ceiling:1)}") of the ceiling |")
-  # The same for a page in a box.
+  rows+=("| API item by id vs the database alone | nodo-at serve | ${o} req/s, p99 ${op} ms | pgbench, the same prepared statement, 64 clients | ${ceiling} tx/s | $(awk "BEGIN {printf \"%.0f%%\", 100*$o/($ceiling>0?$ceiling:1)}") of the ceiling |")
   local b0 b1 b2 b3
   IFS=, read -r b0 b1 b2 b3 <<<"$bbox"
-  echo "SELECT t.id, '{\"type\":\"Feature\",\"id\":' || t.id || ',\"geometry\":' || coalesce(ST_AsGeoJSON(ST_Transform(t.geom, 4326), 7), 'null') || ',\"properties\":' || (t.props)::text || '}' FROM (SELECT f.fid AS id, f.geom, f.attributes || jsonb_strip_nulls(jsonb_build_object('npn', f.npn, 'divipola', f.divipola)) AS props FROM feature f WHERE f.version_id = $vid) t WHERE t.geom && ST_Transform(ST_MakeEnvelope($b0, $b1, $b2, $b3, 4326), 9377) AND ST_Intersects(t.geom, ST_Transform(ST_MakeEnvelope($b0, $b1, $b2, $b3, 4326), 9377)) ORDER BY t.id LIMIT 101;" >"$work/bbox.sql"
+  local box="ST_Transform(ST_MakeEnvelope($b0, $b1, $b2, $b3, 4326), 9377)"
+  echo "$check (${feature/feature_v$vid/feature} WHERE t.geom && $box AND ST_Intersects(t.geom, $box) ORDER BY t.id LIMIT 101) f ON true;" >"$work/bbox.sql"
   local bbox_ceiling
-  bbox_ceiling=$(/usr/lib/postgresql/15/bin/pgbench -n -c 64 -j 2 -T "$([ "$config" = debug ] && echo 2 || echo 10)" -h 127.0.0.1 -p "$port" -U postgres -f "$work/bbox.sql" nodo 2>/dev/null | awk '/^tps/ {print $3; exit}')
+  bbox_ceiling=$(/usr/lib/postgresql/15/bin/pgbench -n -M extended -c 64 -j 2 -T "$([ "$config" = debug ] && echo 2 || echo 10)" -h 127.0.0.1 -p "$port" -U postgres -f "$work/bbox.sql" nodo 2>/dev/null | awk '/^tps/ {print $3; exit}')
   read -r ob obp < <(wrk_run "${ours_urls[2]}")
-  rows+=("| API items?bbox=…&limit=100 vs the database alone | nodo-at serve | ${ob} req/s, p99 ${obp} ms | pgbench, the same SQL, 64 clients | ${bbox_ceiling} tx/s | $(awk "BEGIN {printf \"%.0f%%\", 100*$ob/($bbox_ceiling>0?$bbox_ceiling:1)}") of the ceiling |")
+  rows+=("| API items?bbox=…&limit=100 vs the database alone | nodo-at serve | ${ob} req/s, p99 ${obp} ms | pgbench, the same statement, 64 clients | ${bbox_ceiling} tx/s | $(awk "BEGIN {printf \"%.0f%%\", 100*$ob/($bbox_ceiling>0?$bbox_ceiling:1)}") of the ceiling |")
   rows+=("| API parcel affectations (JSON) | nodo-at serve | ${a} req/s, p99 ${ap} ms | (no peer has it) | | |")
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait "${pids[@]}" 2>/dev/null || true
