@@ -34,6 +34,9 @@ final class FeatureProcessor {
   /// Per-feature findings, keyed by rule code, holding stored fids.
   var findings: [String: [Int64]] = [:]
   var family: GeometryFamily?
+  /// The box of the rows written so far, and their planar area (polygons), m².
+  var extent: Envelope?
+  var area = 0.0
 
   init(
     fields: [FieldInfo], mappings: [FieldMapping], crs: CRS, kind: LayerKind,
@@ -84,11 +87,16 @@ final class FeatureProcessor {
       let (valid, repair) = try geometry.repaired()
       let final = featureFamily == .polygon ? valid : try valid.asMulti()
       if try final.isEmpty() { return .dropped(reason: "collapsed", detail: repair.reason) }
+      // What GEOS accepted as valid is stored exactly (WKB keeps every bit); only what make-valid
+      // produced is checked again.
+      if repair.reason != nil, try !final.isValid() { note("invalid_after_repair", fid) }
       if family == nil, featureFamily != .mixed { family = featureFamily }
       let envelope = try final.envelope()
+      extent = extent.map { $0.union(envelope) } ?? envelope
       let outside = !CRSIdentifier.colombiaCTM12.intersects(envelope)
-      let (npn, code) = checks(
-        feature.values, fid: fid, area: featureFamily == .polygon ? try final.area() : nil)
+      let planarArea = featureFamily == .polygon ? try final.area() : nil
+      area += planarArea ?? 0
+      let (npn, code) = checks(feature.values, fid: fid, area: planarArea)
       let stored = try final.geometry()
       let row = FeatureRow(
         fid: fid, sourceFID: feature.fid, divipola: code, npn: npn,

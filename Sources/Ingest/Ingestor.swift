@@ -126,19 +126,13 @@ public struct Ingestor: Sendable {
             count: load.outside.count, examples: Array(load.outside.prefix(10)))
         }
 
-        let stats = try await Self.extentAndArea(
-          versionID: version.id, connection: connection, logger: logger)
+        // The box and area of what was written, added up by the processors.
+        let stats = (extent: load.extent, area: load.area)
         let checking = ContinuousClock.now
         report.findings = load.findings
         report.findings += try await tableChecks(
           options, versionID: version.id, processorFoundNPN: load.foundNPN, overlapCheck: overlapCheck,
           stored: (stats.extent, load.written), connection: connection)
-        let invalid = try await QualityChecks.invalidCount(
-          versionID: version.id, on: connection, logger: logger)
-        if invalid > 0 {
-          report.findings.append(
-            Finding(code: "invalid_after_repair", count: invalid, examples: [], detail: nil))
-        }
         report.secondsChecking = (ContinuousClock.now - checking).seconds
         if options.strict && !report.findings.isEmpty { throw IngestError.strictFindings(report.findings) }
 
@@ -183,6 +177,9 @@ public struct Ingestor: Sendable {
     /// than the ingestor keeps.
     var shapes: [Shape] = []
     var shapesDropped = false
+    /// The written rows' box (EPSG:9377) and planar area, m².
+    var extent: Envelope?
+    var area = 0.0
   }
 
   /// What a processor needs, for building one per task.
@@ -202,6 +199,8 @@ public struct Ingestor: Sendable {
     var findings: [String: [Int64]]
     var family: GeometryFamily?
     var hasNPN: Bool
+    var extent: Envelope?
+    var area: Double
   }
 
   /// Processes `features` (numbered from `firstFID`) with a processor of its own: GEOS and
@@ -220,7 +219,8 @@ public struct Ingestor: Sendable {
       outcomes.append(processor.process(feature, fid: firstFID + Int64(offset)))
     }
     return ChunkResult(
-      outcomes: outcomes, findings: processor.findings, family: processor.family, hasNPN: processor.hasNPN)
+      outcomes: outcomes, findings: processor.findings, family: processor.family, hasNPN: processor.hasNPN,
+      extent: processor.extent, area: processor.area)
   }
 
   /// Reads every planned layer in turn (GDAL, sequentially), processes each batch on all
@@ -325,6 +325,8 @@ public struct Ingestor: Sendable {
           if load.family == nil, let family = chunk.family { load.family = family }
           for (code, fids) in chunk.findings { findingFIDs[code, default: []] += fids }
           if options.kind == .cadastral && chunk.hasNPN { load.foundNPN = true }
+          if let extent = chunk.extent { load.extent = load.extent.map { $0.union(extent) } ?? extent }
+          load.area += chunk.area
           for outcome in chunk.outcomes {
             let feature = batch[position]
             position += 1
@@ -569,16 +571,16 @@ public struct Ingestor: Sendable {
       var missing = ["clase", "categoria", "unidad", "usos"].filter { !targets.contains($0) }
       if !missing.isEmpty {
         let columns = (try? SourcePlan.make(options).first?.info.fields.map(\.name)) ?? []
-        let present = Set((columns ?? []).map { $0.lowercased() })
+        let present = Set(columns.map { $0.lowercased() })
         missing.removeAll { present.contains($0) }
         if !missing.isEmpty {
-          throw IngestError.missingMapping(profile: "pot", fields: missing, columns: columns ?? [])
+          throw IngestError.missingMapping(profile: "pot", fields: missing, columns: columns)
         }
       }
     case .boundary:
       if options.divipola == nil && !options.mappings.contains(where: { $0.target == "divipola" }) {
         let columns = (try? SourcePlan.make(options).first?.info.fields.map(\.name)) ?? []
-        throw IngestError.missingMapping(profile: "boundary", fields: ["divipola"], columns: columns ?? [])
+        throw IngestError.missingMapping(profile: "boundary", fields: ["divipola"], columns: columns)
       }
     case .cadastral:
       break
@@ -596,26 +598,6 @@ public struct Ingestor: Sendable {
 
   static func combine(_ hashes: [String]) -> String {
     SourcePlan.sha256(text: hashes.joined(separator: "\n"))
-  }
-
-  static func extentAndArea(
-    versionID: Int64, connection: PostgresConnection, logger: Logger
-  ) async throws
-    -> (extent: Envelope?, area: Double)
-  {
-    let rows = try await connection.query(
-      """
-      SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e), a FROM (
-        SELECT ST_Extent(geom)::box2d AS e, sum(ST_Area(geom)) AS a FROM feature WHERE version_id = \(versionID)
-      ) t
-      """, logger: logger)
-    for try await (minX, minY, maxX, maxY, area) in rows.decode(
-      (Double?, Double?, Double?, Double?, Double?).self)
-    {
-      guard let minX, let minY, let maxX, let maxY else { return (nil, area ?? 0) }
-      return (Envelope(minX: minX, minY: minY, maxX: maxX, maxY: maxY), area ?? 0)
-    }
-    return (nil, 0)
   }
 }
 

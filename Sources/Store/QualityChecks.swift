@@ -121,17 +121,4 @@ public enum QualityChecks {
     for try await (code, fids) in rows.decode((String, [Int64]).self) { out.append((code, fids)) }
     return out
   }
-
-  /// Features of the version PostGIS finds invalid (should be none after make-valid).
-  public static func invalidCount(
-    versionID: Int64, on connection: PostgresConnection, logger: Logger
-  )
-    async throws -> Int
-  {
-    let rows = try await connection.query(
-      "SELECT count(*) FROM feature WHERE version_id = \(versionID) AND NOT ST_IsValid(geom)",
-      logger: logger)
-    for try await count in rows.decode(Int.self) { return count }
-    return 0
-  }
 }

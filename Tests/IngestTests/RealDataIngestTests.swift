@@ -193,6 +193,21 @@ struct RealDataIngestTests {
     #expect(report.dropped.first?.reason == "empty_geometry")
     let stats = try await storedStats(fixture, layer: "cambridge")
     #expect(stats.count == 13115 && stats.srid == 9377 && stats.invalid == 0)
+    // The processors' own sums: the area and box the report gives are those of the stored rows,
+    // and what make-valid produced was found valid without asking PostgreSQL.
+    #expect(!report.findings.contains { $0.code == "invalid_after_repair" })
+    let area = try #require(report.totalArea)
+    #expect(abs(area - stats.area) / stats.area < 1e-9, "report \(area) vs stored \(stats.area)")
+    let box = try #require(
+      try await fixture.one(
+        """
+        SELECT array[ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b)] FROM (SELECT ST_Extent(geom) AS b FROM feature) t
+        """, as: [Double].self))
+    let extent = try #require(report.extent)
+    // ST_Extent reads the boxes PostGIS keeps in single precision: within a metre.
+    #expect(
+      zip([extent.minX, extent.minY, extent.maxX, extent.maxY], box).allSatisfy { abs($0 - $1) < 1 },
+      "report \(extent) vs stored \(box)")
     let expected = try await ogr2ogrArea(
       fixture, path: path, sourceSRS: "EPSG:4326", table: "scratch_cambridge")
     #expect(abs(stats.area - expected) / expected < 1e-6, "ours \(stats.area) vs \(expected)")
