@@ -114,6 +114,36 @@ struct PlanarRings {
     return edgePiecesStayOut(of: other) && other.edgePiecesStayOut(of: self)
   }
 
+  /// For two convex polygons (`isConvex`): whether the line of one of `self`'s edges leaves
+  /// every vertex of `other` outside `self`, or within `slack` metres inside. Then `other`
+  /// lies in that half-plane widened by `slack`, and the intersection in a strip of width
+  /// `slack` across `self`: its area is at most `slack` times `self`'s box diagonal. Neighbours
+  /// in a coverage share an edge, whose line separates them; the test costs one orientation
+  /// per edge and vertex, with none of the allocations of clipping.
+  func separates(_ other: PlanarRings, slack: Double) -> Bool {
+    let n = xs.count - 1
+    let (ox, oy) = (xs[0], ys[0])
+    var signed = 0.0
+    for i in 0..<n {
+      signed += (xs[i] - ox) * (ys[i + 1] - oy) - (xs[i + 1] - ox) * (ys[i] - oy)
+    }
+    // Inside is to the left of each edge walked counter-clockwise.
+    let direction = signed >= 0 ? 1.0 : -1.0
+    let m = other.xs.count - 1
+    edges: for i in 0..<n {
+      let (x1, y1) = (xs[i], ys[i])
+      let (dx, dy) = (xs[i + 1] - x1, ys[i + 1] - y1)
+      let length = (dx * dx + dy * dy).squareRoot()
+      guard length > 0 else { continue }
+      let limit = slack * length
+      for k in 0..<m where direction * (dx * (other.ys[k] - y1) - dy * (other.xs[k] - x1)) > limit {
+        continue edges
+      }
+      return true
+    }
+    return false
+  }
+
   private func convex() -> Bool {
     guard ringStarts.count == 2, xs.count >= 4 else { return false }
     let n = xs.count - 1

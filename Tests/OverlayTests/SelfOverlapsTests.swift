@@ -59,6 +59,56 @@ struct SelfOverlapsTests {
     #expect(rings[0].interiorsDisjoint(rings[3]) && rings[2].interiorsDisjoint(rings[3]))
   }
 
+  @Test(
+    "an edge line separating two convex polygons dismisses the pair; the overlap it lets pass stays in its bound"
+  )
+  func separatingEdges() throws {
+    // Neighbours at CTM12 coordinates sharing an edge, one with an extra vertex on it.
+    let (x0, y0) = (4_830_000.0, 2_120_000.0)
+    let left = PlanarRings(try Self.polygon([(x0, y0), (x0 + 30, y0), (x0 + 30, y0 + 20), (x0, y0 + 20)]))!
+    let right = PlanarRings(
+      try Self.polygon([
+        (x0 + 30, y0), (x0 + 55, y0 + 3), (x0 + 50, y0 + 20), (x0 + 30, y0 + 20), (x0 + 30, y0 + 7),
+      ]))!
+    #expect(left.isConvex && right.isConvex)
+    #expect(left.separates(right, slack: 1e-6) && right.separates(left, slack: 1e-6))
+    // Random convex polygons: whenever an edge separates them, GEOS's intersection is within
+    // slack × the box diagonal; pairs that really overlap are never dismissed.
+    var generator = SplitMix64(seed: 11)
+    let context = try GeometryContext()
+    var shapes: [(rings: PlanarRings, native: NativeGeometry)] = []
+    for _ in 0..<120 {
+      let (cx, cy) = (x0 + generator.uniform(0, 300), y0 + generator.uniform(0, 300))
+      let radius = generator.uniform(5, 60)
+      let sides = Int(generator.uniform(3, 9))
+      let turn = generator.uniform(0, 2 * Double.pi)
+      let points = (0..<sides).map { k -> (Double, Double) in
+        let angle = turn + Double(k) / Double(sides) * 2 * Double.pi
+        return (cx + radius * cos(angle), cy + radius * sin(angle))
+      }
+      let geometry = try Self.polygon(points)
+      shapes.append((PlanarRings(geometry)!, try context.read(geometry)))
+    }
+    var separated = 0
+    var overlapping = 0
+    for i in shapes.indices {
+      for j in shapes.indices where j != i {
+        let (a, b) = (shapes[i].rings, shapes[j].rings)
+        let slack = 0.01
+        let area = try shapes[i].native.intersection(with: shapes[j].native).area()
+        if a.separates(b, slack: slack) {
+          separated += 1
+          let diagonal = ((a.maxX - a.minX) * (a.maxX - a.minX) + (a.maxY - a.minY) * (a.maxY - a.minY))
+            .squareRoot()
+          #expect(area <= slack * diagonal + 1e-9, "pair \(i), \(j): \(area) m²")
+        } else if area > 1 {
+          overlapping += 1
+        }
+      }
+    }
+    #expect(separated > 1_000 && overlapping > 100)
+  }
+
   @Test("copies, crossings, sub-shapes and partial overlaps are found with their areas")
   func overlapping() throws {
     let layer = [
