@@ -132,7 +132,8 @@ public struct Ingestor: Sendable {
         report.findings = load.findings
         report.findings += try await tableChecks(
           options, versionID: version.id, processorFoundNPN: load.foundNPN, overlapCheck: overlapCheck,
-          stored: (stats.extent, load.written), connection: connection)
+          codes: load.codesDropped ? nil : load.codes, stored: (stats.extent, load.written),
+          connection: connection)
         report.secondsChecking = (ContinuousClock.now - checking).seconds
         if options.strict && !report.findings.isEmpty { throw IngestError.strictFindings(report.findings) }
 
@@ -180,6 +181,10 @@ public struct Ingestor: Sendable {
     /// The written rows' box (EPSG:9377) and planar area, m².
     var extent: Envelope?
     var area = 0.0
+    /// The codes that must be unique (NPN of parcels, DIVIPOLA of boundaries) with their fids,
+    /// unless there were more than the ingestor keeps.
+    var codes: [(code: String, fid: Int64)] = []
+    var codesDropped = false
   }
 
   /// What a processor needs, for building one per task.
@@ -337,6 +342,15 @@ public struct Ingestor: Sendable {
             switch outcome {
             case .row(let row, let repaired, let outside, let shape):
               rows.append(row)
+              if !load.codesDropped, let code = options.kind == .boundary ? row.divipola : row.npn,
+                options.kind == .cadastral || options.kind == .boundary
+              {
+                load.codes.append((code, row.fid))
+                if load.codes.count > shapesKeptForChecks {
+                  load.codes = []
+                  load.codesDropped = true
+                }
+              }
               if let shape, !load.shapesDropped {
                 load.shapes.append(shape)
                 if load.shapes.count > shapesKeptForChecks {
@@ -380,14 +394,19 @@ public struct Ingestor: Sendable {
   /// Checks over the whole loaded table.
   private func tableChecks(
     _ options: IngestOptions, versionID: Int64, processorFoundNPN: Bool,
-    overlapCheck: Task<[QualityChecks.Overlap], any Error>?, stored: (extent: Envelope?, count: Int),
-    connection: PostgresConnection
+    overlapCheck: Task<[QualityChecks.Overlap], any Error>?, codes: [(code: String, fid: Int64)]?,
+    stored: (extent: Envelope?, count: Int), connection: PostgresConnection
   ) async throws -> [Finding] {
     var findings: [Finding] = []
-    /// Codes that must be unique and are not.
+    /// Codes that must be unique and are not: from the codes kept during the load, else from
+    /// the stored version.
     func duplicates(_ column: QualityChecks.CodeColumn, finding: String) async throws {
-      let found = try await QualityChecks.duplicates(
-        of: column, versionID: versionID, on: connection, logger: logger)
+      let found =
+        if let codes {
+          Self.duplicates(codes)
+        } else {
+          try await QualityChecks.duplicates(of: column, versionID: versionID, on: connection, logger: logger)
+        }
       guard !found.isEmpty else { return }
       findings.append(
         Finding(
@@ -594,6 +613,16 @@ public struct Ingestor: Sendable {
       featuresRepaired: 0, featuresDropped: 0, repaired: [], dropped: [], zOrMDropped: 0,
       curvesLinearized: 0, extent: nil, totalArea: nil, findings: [], secondsReading: 0,
       secondsChecking: 0, secondsTotal: 0)
+  }
+
+  /// The codes held by more than one row, in code order, each with its fids in order (what
+  /// `QualityChecks.duplicates` finds in the stored version).
+  static func duplicates(_ codes: [(code: String, fid: Int64)]) -> [(code: String, fids: [Int64])] {
+    var fids: [String: [Int64]] = [:]
+    fids.reserveCapacity(codes.count)
+    for (code, fid) in codes { fids[code, default: []].append(fid) }
+    return fids.filter { $0.value.count > 1 }.map { (code: $0.key, fids: $0.value.sorted()) }
+      .sorted { $0.code < $1.code }
   }
 
   static func combine(_ hashes: [String]) -> String {

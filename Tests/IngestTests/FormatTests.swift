@@ -71,3 +71,56 @@ struct PointLayerTests {
       try await fixture.one("SELECT GeometryType(extent) FROM layer_version", as: String.self) == "POLYGON")
   }
 }
+
+@Suite("Codes that must be unique per layer")
+struct UniqueCodeTests {
+  /// Squares side by side at CTM12 coordinates, with the given properties (JSON objects).
+  static func squares(_ properties: [String]) -> String {
+    let features = properties.enumerated().map { k, props in
+      let x = 4_843_800 + 100 * k
+      return
+        #"{"type":"Feature","properties":\#(props),"geometry":{"type":"Polygon","coordinates":[[[\#(x),2143100],[\#(x + 100),2143100],[\#(x + 100),2143200],[\#(x),2143200],[\#(x),2143100]]]}}"#
+    }
+    return
+      #"{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"EPSG:9377"}},"features":["#
+      + features.joined(separator: ",") + "]}"
+  }
+
+  @Test(
+    "duplicate NPNs and DIVIPOLA codes are listed with their fids, the same from the load as from the stored version"
+  )
+  func duplicates() async throws {
+    let fixture = try await IngestFixture.make("unique")
+    let scratch = try Scratch()
+    let parcels = try scratch.write(
+      "predios.geojson",
+      Self.squares([
+        #"{"npn":"253940001000000010002000000000"}"#, #"{"npn":"253940001000000010001000000000"}"#,
+        #"{"npn":"253940001000000010002000000000"}"#, #"{"npn":"253940001000000010003000000000"}"#,
+        #"{"npn":"253940001000000010001000000000"}"#, #"{"npn":"253940001000000010002000000000"}"#,
+      ]))
+    let municipalities = try scratch.write(
+      "mpios.geojson",
+      Self.squares([
+        #"{"MPIO_CCNCT":"25394"}"#, #"{"MPIO_CCNCT":"25001"}"#, #"{"MPIO_CCNCT":"25394"}"#,
+      ]))
+    // Kept in memory (the default), and read back from the store (fewer kept than written).
+    for (kept, suffix) in [(250_000, "memory"), (1, "stored")] {
+      let cadastral = try await fixture.ingest(
+        IngestOptions(paths: [parcels], layer: "predios-\(suffix)", kind: .cadastral, divipola: "25394"),
+        shapesKept: kept)
+      let npn = cadastral.findings.first { $0.code == "npn_duplicate" }
+      #expect(npn?.count == 2, "\(suffix)")
+      #expect(
+        npn?.examples == ["253940001000000010001000000000: 2/5", "253940001000000010002000000000: 1/3/6"],
+        "\(suffix)")
+      let boundary = try await fixture.ingest(
+        IngestOptions(
+          paths: [municipalities], layer: "mpios-\(suffix)", kind: .boundary,
+          mappings: [(target: "divipola", source: "MPIO_CCNCT")]),
+        shapesKept: kept)
+      let divipola = boundary.findings.first { $0.code == "divipola_duplicate" }
+      #expect(divipola?.count == 1 && divipola?.examples == ["25394: 1/3"], "\(suffix)")
+    }
+  }
+}
