@@ -290,7 +290,8 @@ bench_api() {
   npn=$(psql_ -At -c "SELECT npn FROM affectation WHERE npn IS NOT NULL ORDER BY parcel_fid LIMIT 1")
   pids=()
   # The servers stop with the harness, whatever happens.
-  trap 'for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done' EXIT
+  # Workers too: a server stopped while it boots (another failed to come up) can leave them.
+  trap 'for pid in "${pids[@]}"; do pkill -TERM -P "$pid" 2>/dev/null || true; kill "$pid" 2>/dev/null || true; done' EXIT
   NODO_LANG=es "$bin" serve --port 18181 >"$work/serve.log" 2>&1 & pids+=($!)
   DATABASE_URL="postgresql://postgres@127.0.0.1:$port/nodo" TIPG_DB_TABLES='["public.bench_parcels"]' \
     TIPG_DB_SPATIAL_EXTENT=false TIPG_DB_DATETIME_EXTENT=false \
