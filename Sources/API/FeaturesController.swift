@@ -322,8 +322,20 @@ struct FeaturesController<Context: RequestContext>: Sendable {
       parsed.query.id = fid
       parsed.query.limit = 1
     }
-    let rows = try await FeatureQueries.items(
-      parsed.source, parsed.query, client: database.client, logger: logger)
+    let rows: FeatureQueries.FeatureRows
+    do {
+      rows = try await FeatureQueries.items(
+        parsed.source, parsed.query, client: database.client, logger: logger)
+    } catch let error as PSQLError
+      where parsed.query.bbox != nil && parsed.query.bboxSRID != 9377
+      && Store.describe(error).contains("transform")
+    {
+      // PROJ cannot bring every lon/lat to CTM12 (a point 90° from its central meridian on
+      // the equator, for one): the box is the client's to change.
+      throw Problem.badParameter(
+        "bbox", es: "no se puede llevar a EPSG:9377: queda fuera del dominio de la proyección",
+        en: "cannot be brought to EPSG:9377: it lies outside the projection's domain")
+    }
     return Started(info: info, parsed: parsed, rows: rows)
   }
 
@@ -374,6 +386,11 @@ struct FeaturesController<Context: RequestContext>: Sendable {
         bboxCRS = value
       }
       if bboxCRS.yx { box = [box[1], box[0], box[3], box[2]] }
+      if bboxCRS.srid == 4326, !(box[0] >= -180 && box[2] <= 180 && box[1] >= -90 && box[3] <= 90) {
+        throw Problem.badParameter(
+          "bbox", es: "longitudes entre −180 y 180 y latitudes entre −90 y 90",
+          en: "longitudes between −180 and 180 and latitudes between −90 and 90")
+      }
       guard box[0] <= box[2], box[1] <= box[3] else {
         throw Problem.badParameter(
           "bbox", es: "el mínimo debe ser menor que el máximo en cada eje",

@@ -134,6 +134,9 @@ struct FeaturesTests {
         "/collections/demo-predios/items/7?properties=%C2%82%08,%00%C3%BB%C3%B7%C2%B5%C2%83,&f=geojson",
         "/collections/demo%00predios", "/parcels/%00/affectations",
         "/collections/demo-predios/items?filter=npn%3D%27%00%27",
+        // Out of range (schemathesis sent 1.8e215), and a box PROJ cannot bring to CTM12.
+        "/collections/demo-predios/items?bbox=6e-34,-9.7e-23,1.8e%2B215,1.9e%2B16",
+        "/collections/demo-predios/items?bbox=16,-1,17,1",
       ] {
         try await client.execute(uri: uri, method: .get, headers: [.acceptLanguage: "en"]) { response in
           #expect(response.status == .badRequest, "\(uri)")
