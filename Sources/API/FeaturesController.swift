@@ -131,29 +131,16 @@ struct FeaturesController<Context: RequestContext>: Sendable {
     try Self.allow(
       request,
       ["limit", "bbox", "bbox-crs", "crs", "properties", "datetime", "cursor", "filter", "filter-lang"])
+    if Self.wantsHTML(request) {
+      let (started, features) = try await collected(request, context)
+      return HTMLPage.items(
+        title: started.info.id, features: Array(features.prefix(started.parsed.query.limit)),
+        language: .init(acceptLanguage: request.headers[.acceptLanguage]))
+    }
     let first = try await lookUp(request, context)
     let base = Self.base(request)
     let limit = first.parsed.query.limit
     let selfURL = base + "/collections/\(first.info.id)/items" + Self.queryString(request, replacing: [:])
-    if Self.wantsHTML(request) {
-      var started = first
-      var features: [String] = []
-      var current = true
-      for try await row in started.rows {
-        current = current && row.current
-        if let json = row.json, features.count < limit { features.append(json) }
-      }
-      if !current, !started.parsed.pinned {
-        started = try await lookUpAgain(request, context, stale: started.info)
-        features = []
-        for try await row in started.rows {
-          if let json = row.json, features.count < limit { features.append(json) }
-        }
-      }
-      return HTMLPage.items(
-        title: started.info.id, features: features,
-        language: .init(acceptLanguage: request.headers[.acceptLanguage]))
-    }
     var headers = HTTPFields()
     headers[.contentType] = "application/geo+json"
     headers[HTTPField.Name("Content-Crs")!] = "<\(first.parsed.crs.uri)>"
@@ -172,7 +159,7 @@ struct FeaturesController<Context: RequestContext>: Sendable {
           if !checked {
             checked = true
             if !row.current, !started.parsed.pinned {
-              started = try await lookUpAgain(request, context, stale: started.info)
+              started = try await lookUpAgain(request, context)
               continue rows
             }
           }
@@ -222,22 +209,8 @@ struct FeaturesController<Context: RequestContext>: Sendable {
       _ = try await find(context)
       throw Problem.featureNotFound(id, context.parameters.get("fid") ?? "")
     }
-    func read(_ rows: FeatureQueries.FeatureRows) async throws -> (current: Bool, json: String?) {
-      var current = true
-      var found: String?
-      for try await row in rows {
-        current = current && row.current
-        if found == nil { found = row.json }
-      }
-      return (current, found)
-    }
-    var started = try await lookUp(request, context, id: fid)
-    var (current, found) = try await read(started.rows)
-    if !current {
-      started = try await lookUpAgain(request, context, stale: started.info, id: fid)
-      found = try await read(started.rows).json
-    }
-    let (info, parsed) = (started.info, started.parsed)
+    let (started, features) = try await collected(request, context, id: fid)
+    let (info, parsed, found) = (started.info, started.parsed, features.first)
     guard let json = found else { throw Problem.featureNotFound(info.id, String(fid)) }
     if Self.wantsHTML(request) {
       return HTMLPage.items(
@@ -290,28 +263,43 @@ struct FeaturesController<Context: RequestContext>: Sendable {
     _ request: Request, _ context: Context, id fid: Int64? = nil
   ) async throws -> Started {
     let id = try context.parameters.require("id")
-    if let info = layers[id] {
-      do {
-        return try await start(request, info, id: fid)
-      } catch {
-        // Whatever went wrong, the next request looks the layer up afresh.
-        layers.remove(id)
-        throw error
-      }
+    guard let info = layers[id] else { return try await lookUpAgain(request, context, id: fid) }
+    do {
+      return try await start(request, info, id: fid)
+    } catch {
+      // Whatever went wrong, the next request looks the layer up afresh.
+      layers.remove(id)
+      throw error
     }
-    let info = try await find(context)
-    if case .layer = info.source { layers[id] = info }
-    return try await start(request, info, id: fid)
   }
 
-  /// The same after a statement said the cached version `stale` is no longer published.
-  func lookUpAgain(
-    _ request: Request, _ context: Context, stale: CollectionInfo, id fid: Int64? = nil
-  ) async throws -> Started {
-    layers.remove(stale.id)
+  /// The same from the store, not the cache: the first time, or after a statement said the
+  /// cached version is no longer published.
+  func lookUpAgain(_ request: Request, _ context: Context, id fid: Int64? = nil) async throws -> Started {
+    layers.remove(try context.parameters.require("id"))
     let info = try await find(context)
     if case .layer = info.source { layers[info.id] = info }
     return try await start(request, info, id: fid)
+  }
+
+  /// Every row of a started statement, read again from the published version when the first
+  /// says the cached one was superseded (a cursor's pinned version is read as it is).
+  func collected(
+    _ request: Request, _ context: Context, id fid: Int64? = nil
+  ) async throws -> (started: Started, features: [String]) {
+    var started = try await lookUp(request, context, id: fid)
+    var retried = false
+    while true {
+      var current = true
+      var features: [String] = []
+      for try await row in started.rows {
+        current = current && row.current
+        if let json = row.json { features.append(json) }
+      }
+      if current || started.parsed.pinned || retried { return (started, features) }
+      started = try await lookUpAgain(request, context, id: fid)
+      retried = true
+    }
   }
 
   private func start(
@@ -326,12 +314,7 @@ struct FeaturesController<Context: RequestContext>: Sendable {
     do {
       rows = try await FeatureQueries.items(
         parsed.source, parsed.query, client: database.client, logger: logger)
-    } catch let error as PSQLError
-      where parsed.query.bbox != nil && parsed.query.bboxSRID != 9377
-      && Store.describe(error).contains("transform")
-    {
-      // PROJ cannot bring every lon/lat to CTM12 (a point 90° from its central meridian on
-      // the equator, for one): the box is the client's to change.
+    } catch StoreError.boxOutsideProjection {
       throw Problem.badParameter(
         "bbox", es: "no se puede llevar a EPSG:9377: queda fuera del dominio de la proyección",
         en: "cannot be brought to EPSG:9377: it lies outside the projection's domain")

@@ -109,11 +109,13 @@ public struct Ingestor: Sendable {
         report.curvesLinearized = load.linearized
         // R3001 needs only the written shapes: it runs while PostgreSQL builds the indexes
         // (unless there were too many to keep: then it reads them back, after).
-        let shapes = load.shapes
         let tolerance = options.overlapTolerance
         let overlapCheck =
-          options.kind == .cadastral && !load.shapesDropped
-          ? Task { try await self.parcelOverlaps(shapes, minimumArea: tolerance) } : nil
+          options.kind == .cadastral
+          ? load.shapes.elements.map { shapes in
+            Task { try await self.parcelOverlaps(shapes, minimumArea: tolerance) }
+          }
+          : nil
         defer { overlapCheck?.cancel() }
         try await LayerRepository.attachPartition(versionID: version.id, on: connection, logger: logger)
         report.secondsReading = (ContinuousClock.now - started).seconds
@@ -132,7 +134,7 @@ public struct Ingestor: Sendable {
         report.findings = load.findings
         report.findings += try await tableChecks(
           options, versionID: version.id, processorFoundNPN: load.foundNPN, overlapCheck: overlapCheck,
-          codes: load.codesDropped ? nil : load.codes, stored: (stats.extent, load.written),
+          codes: load.codes.elements, stored: (stats.extent, load.written),
           connection: connection)
         report.secondsChecking = (ContinuousClock.now - checking).seconds
         if options.strict && !report.findings.isEmpty { throw IngestError.strictFindings(report.findings) }
@@ -174,17 +176,33 @@ public struct Ingestor: Sendable {
     var linearized = 0
     var findings: [Finding] = []
     var foundNPN = false
-    /// Written geometries, by fid, for the cadastral overlap check, unless there were more
-    /// than the ingestor keeps.
-    var shapes: [Shape] = []
-    var shapesDropped = false
+    /// Written geometries, by fid, for the cadastral overlap check.
+    var shapes: Kept<Shape>
     /// The written rows' box (EPSG:9377) and planar area, m².
     var extent: Envelope?
     var area = 0.0
-    /// The codes that must be unique (NPN of parcels, DIVIPOLA of boundaries) with their fids,
-    /// unless there were more than the ingestor keeps.
-    var codes: [(code: String, fid: Int64)] = []
-    var codesDropped = false
+    /// The codes that must be unique (NPN of parcels, DIVIPOLA of boundaries) with their fids.
+    var codes: Kept<(code: String, fid: Int64)>
+
+    init(keep limit: Int) {
+      shapes = Kept(limit: limit)
+      codes = Kept(limit: limit)
+    }
+  }
+
+  /// Rows' data kept for the checks over the whole layer, up to `limit`: past it, none, and the
+  /// checks read the stored version instead, so memory does not grow with the layer.
+  struct Kept<Element> {
+    let limit: Int
+    /// Nil once more than `limit` were offered.
+    private(set) var elements: [Element]? = []
+
+    init(limit: Int) { self.limit = limit }
+
+    mutating func append(_ element: Element) {
+      elements?.append(element)
+      if let count = elements?.count, count > limit { elements = nil }
+    }
   }
 
   /// What a processor needs, for building one per task.
@@ -236,7 +254,14 @@ public struct Ingestor: Sendable {
     started: ContinuousClock.Instant, connection: PostgresConnection,
     progress: @escaping @Sendable (IngestProgress) -> Void
   ) async throws -> Load {
-    var load = Load()
+    var load = Load(keep: shapesKeptForChecks)
+    /// The code each row must hold alone in the layer.
+    let uniqueCode: (@Sendable (FeatureRow) -> String?)? =
+      switch options.kind {
+      case .cadastral: { $0.npn }
+      case .boundary: { $0.divipola }
+      default: nil
+      }
     var nextFID: Int64 = 1
     var planIndex = 0
     var reader: LayerReader?
@@ -342,22 +367,8 @@ public struct Ingestor: Sendable {
             switch outcome {
             case .row(let row, let repaired, let outside, let shape):
               rows.append(row)
-              if !load.codesDropped, let code = options.kind == .boundary ? row.divipola : row.npn,
-                options.kind == .cadastral || options.kind == .boundary
-              {
-                load.codes.append((code, row.fid))
-                if load.codes.count > shapesKeptForChecks {
-                  load.codes = []
-                  load.codesDropped = true
-                }
-              }
-              if let shape, !load.shapesDropped {
-                load.shapes.append(shape)
-                if load.shapes.count > shapesKeptForChecks {
-                  load.shapes = []
-                  load.shapesDropped = true
-                }
-              }
+              if let code = uniqueCode?(row) { load.codes.append((code, row.fid)) }
+              if let shape { load.shapes.append(shape) }
               if repaired { load.repaired.append(named) }
               if outside { load.outside.append(named) }
             case .dropped(let reason, let detail):

@@ -15,8 +15,10 @@ struct PlanarRings {
   var minY = Double.infinity
   var maxX = -Double.infinity
   var maxY = -Double.infinity
-  /// One ring, convex (every turn the same way or straight): a valid clip for Sutherland–Hodgman.
-  private(set) var isConvex = false
+  /// For one convex ring (every turn the same way or straight: a valid clip for
+  /// Sutherland–Hodgman), the sign of its turns: 1 counter-clockwise, −1 clockwise; else 0.
+  private(set) var convexTurn = 0.0
+  var isConvex: Bool { convexTurn != 0 }
   /// Read from a MultiPolygon (not a Polygon).
   private(set) var isMultiPolygon = false
 
@@ -60,7 +62,7 @@ struct PlanarRings {
     guard let type else { return nil }
     isMultiPolygon = type == 6
     ringStarts.append(xs.count)
-    isConvex = convex()
+    convexTurn = convex()
   }
 
   enum Location { case inside, boundary, outside }
@@ -122,13 +124,8 @@ struct PlanarRings {
   /// per edge and vertex, with none of the allocations of clipping.
   func separates(_ other: PlanarRings, slack: Double) -> Bool {
     let n = xs.count - 1
-    let (ox, oy) = (xs[0], ys[0])
-    var signed = 0.0
-    for i in 0..<n {
-      signed += (xs[i] - ox) * (ys[i + 1] - oy) - (xs[i + 1] - ox) * (ys[i] - oy)
-    }
     // Inside is to the left of each edge walked counter-clockwise.
-    let direction = signed >= 0 ? 1.0 : -1.0
+    let direction = convexTurn
     let m = other.xs.count - 1
     edges: for i in 0..<n {
       let (x1, y1) = (xs[i], ys[i])
@@ -144,8 +141,9 @@ struct PlanarRings {
     return false
   }
 
-  private func convex() -> Bool {
-    guard ringStarts.count == 2, xs.count >= 4 else { return false }
+  /// The sign of the turns of a single convex ring, 0 for anything else.
+  private func convex() -> Double {
+    guard ringStarts.count == 2, xs.count >= 4 else { return 0 }
     let n = xs.count - 1
     var sign = 0.0
     for i in 0..<n {
@@ -155,10 +153,10 @@ struct PlanarRings {
       if sign == 0 {
         sign = turn
       } else if (turn > 0) != (sign > 0) {
-        return false
+        return 0
       }
     }
-    return sign != 0
+    return sign == 0 ? 0 : (sign > 0 ? 1 : -1)
   }
 
   /// A convex polygon's edges, relative to its first vertex, ready to clip rings by

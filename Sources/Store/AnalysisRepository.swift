@@ -431,44 +431,26 @@ public struct ParcelTotals: Sendable, Codable, Equatable {
 }
 
 extension AnalysisRepository {
-  /// The newest succeeded run that holds the parcel, its totals and its affectations.
+  /// The newest succeeded run that holds the parcel, its totals and its affectations. `npn` is a
+  /// valid número predial: its first five digits are its municipality's code, which is how a
+  /// run chose its parcels (a valid NPN's parcel carries that code).
   public static func parcelReport(
     npn: String, geometrySRID: Int32?, client: PostgresClient, logger: Logger
   ) async throws -> (ParcelTotals, [AffectationRecord])? {
     let srid = geometrySRID ?? 4326
     let want = geometrySRID != nil
-    // The parcel is looked for in the cadastral versions the runs of its NPN's municipality
-    // read, named as constants so that PostgreSQL plans only their partitions: joined to every
-    // run's version, the lookup planned over every partition of `feature`, and the route slowed
-    // down as layers were loaded. Any other run is searched only when those have no such parcel
-    // (an NPN that does not start with its municipality's code).
-    let prefix = String(npn.prefix(5))
-    var versions: [Int64] = []
-    if prefix.count == 5, prefix.allSatisfy(\.isASCII), prefix.allSatisfy(\.isNumber) {
-      let rows = try await client.query(
-        """
-        SELECT DISTINCT i.version_id FROM analysis_run r
-        JOIN analysis_input i ON i.run_id = r.id AND i.role = 'cadastral'
-        WHERE r.status = 'succeeded' AND NOT r.zone AND r.divipola = \(prefix)
-        """, logger: logger)
-      for try await version in rows.decode(Int64.self) { versions.append(version) }
-    }
-    for candidates in versions.isEmpty ? [nil] : [versions, nil] {
-      if let found = try await parcelReport(
-        npn: npn, srid: srid, want: want, versions: candidates, client: client, logger: logger)
-      {
-        return found
-      }
-    }
-    return nil
-  }
-
-  /// The report of the parcel in the latest run that read it, among the runs that read one of
-  /// `versions` (nil: all runs).
-  private static func parcelReport(
-    npn: String, srid: Int32, want: Bool, versions: [Int64]?, client: PostgresClient, logger: Logger
-  ) async throws -> (ParcelTotals, [AffectationRecord])? {
-    let only = versions.map { "AND f.version_id IN (\($0.map(String.init).joined(separator: ",")))" } ?? ""
+    // The cadastral versions the municipality's runs read, named as constants below so that
+    // PostgreSQL plans only their partitions: joined to the runs' versions, the lookup was
+    // planned over every partition of `feature`, and the route slowed as layers were loaded.
+    let versions = try await client.query(
+      """
+      SELECT DISTINCT i.version_id FROM analysis_run r
+      JOIN analysis_input i ON i.run_id = r.id AND i.role = 'cadastral'
+      WHERE r.status = 'succeeded' AND NOT r.zone AND r.divipola = \(String(npn.prefix(5)))
+      """, logger: logger
+    ).decode(Int64.self).reduce(into: [Int64]()) { $0.append($1) }
+    guard !versions.isEmpty else { return nil }
+    let only = versions.map(String.init).joined(separator: ",")
     let found = try await client.query(
       """
       SELECT r.id, r.divipola::text, f.fid, f.version_id, ST_Area(f.geom),
@@ -478,7 +460,7 @@ extension AnalysisRepository {
              CASE WHEN \(want) THEN ST_AsGeoJSON(ST_Transform(f.geom, \(srid)), 7, 0) END
       FROM analysis_run r
       JOIN analysis_input i ON i.run_id = r.id AND i.role = 'cadastral'
-      JOIN feature f ON f.version_id = i.version_id AND f.npn = \(npn) \(unescaped: only)
+      JOIN feature f ON f.version_id = i.version_id AND f.npn = \(npn) AND f.version_id IN (\(unescaped: only))
       LEFT JOIN parcel_summary p ON p.run_id = r.id AND p.parcel_version_id = f.version_id AND p.parcel_fid = f.fid
       WHERE r.status = 'succeeded' AND NOT r.zone
       ORDER BY r.id DESC LIMIT 1

@@ -374,7 +374,14 @@ public enum FeatureQueries {
       \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
       ORDER BY t.id LIMIT \(limit)
       """)
-    return try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+    do {
+      return try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+    } catch let error as PSQLError where query.bbox != nil && query.bboxSRID != 9377 {
+      // The box is transformed while the statement is planned: a failure there is the box's.
+      let message = describe(error)
+      guard message.contains("transform") else { throw error }
+      throw StoreError.boxOutsideProjection(message)
+    }
   }
 }
 

@@ -17,6 +17,9 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
   case noRowReturned(String)
   /// A result did not have the shape the query asked for.
   case malformedResult(String)
+  /// A query box PROJ cannot bring to EPSG:9377 (a point 90° from CTM12's central meridian on
+  /// the equator, for one).
+  case boxOutsideProjection(String)
   /// Nothing answers at the database's address (server down, wrong host or port).
   case unreachable(String)
   /// The database is newer than this program (it has migrations this build does not know).
@@ -36,6 +39,7 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case .noRowReturned(let statement): "\(statement) returned no row"
     case .unreachable(let address): "nothing answers at \(address)"
     case .malformedResult(let reason): "unexpected result: \(reason)"
+    case .boxOutsideProjection(let reason): "the box cannot be brought to EPSG:9377: \(reason)"
     case .databaseNewerThanProgram(let database, let program):
       "the database is at migration \(database) but this program knows only up to \(program)"
     }

@@ -368,19 +368,20 @@ YML
   # One line each: pgbench reads a statement per line.
   local feature="SELECT t.id, '{\"type\":\"Feature\",\"id\":' || t.id || ',\"geometry\":' || coalesce(ST_AsGeoJSON(ST_Transform(t.geom, 4326), 7, 0), 'null') || ',\"properties\":' || (t.props)::text || '}' AS json FROM (SELECT f.fid AS id, f.geom, f.attributes || jsonb_strip_nulls(jsonb_build_object('npn', f.npn, 'divipola', f.divipola)) AS props FROM feature_v$vid f WHERE f.version_id = $vid) t"
   local check="SELECT c.current, f.id, f.json FROM (SELECT (SELECT v.status = 'published' FROM layer_version v WHERE v.id = $vid) AS current) c LEFT JOIN LATERAL"
+  # ceiling_row LABEL MODE SQLFILE URL PEER: pgbench of the statement in MODE, then our route.
+  ceiling_row() {
+    local tps ours p99
+    tps=$(/usr/lib/postgresql/15/bin/pgbench -n -M "$2" -c 64 -j 2 -T "$([ "$config" = debug ] && echo 2 || echo 10)" -h 127.0.0.1 -p "$port" -U postgres -f "$3" nodo 2>/dev/null | awk '/^tps/ {print $3; exit}')
+    read -r ours p99 < <(wrk_run "$4")
+    rows+=("| API $1 vs the database alone | nodo-at serve | ${ours} req/s, p99 ${p99} ms | pgbench, $5, 64 clients | ${tps} tx/s | $(awk "BEGIN {printf \"%.0f%%\", 100*$ours/($tps>0?$tps:1)}") of the ceiling |")
+  }
   echo "$check ($feature WHERE t.id = $fid) f ON true;" >"$work/item.sql"
-  local ceiling
-  ceiling=$(/usr/lib/postgresql/15/bin/pgbench -n -M prepared -c 64 -j 2 -T "$([ "$config" = debug ] && echo 2 || echo 10)" -h 127.0.0.1 -p "$port" -U postgres -f "$work/item.sql" nodo 2>/dev/null | awk '/^tps/ {print $3; exit}')
-  read -r o op < <(wrk_run "${ours_urls[0]}")
-  rows+=("| API item by id vs the database alone | nodo-at serve | ${o} req/s, p99 ${op} ms | pgbench, the same prepared statement, 64 clients | ${ceiling} tx/s | $(awk "BEGIN {printf \"%.0f%%\", 100*$o/($ceiling>0?$ceiling:1)}") of the ceiling |")
+  ceiling_row "item by id" prepared "$work/item.sql" "${ours_urls[0]}" "the same prepared statement"
   local b0 b1 b2 b3
   IFS=, read -r b0 b1 b2 b3 <<<"$bbox"
   local box="ST_Transform(ST_MakeEnvelope($b0, $b1, $b2, $b3, 4326), 9377)"
   echo "$check (${feature/feature_v$vid/feature} WHERE t.geom && $box AND ST_Intersects(t.geom, $box) ORDER BY t.id LIMIT 101) f ON true;" >"$work/bbox.sql"
-  local bbox_ceiling
-  bbox_ceiling=$(/usr/lib/postgresql/15/bin/pgbench -n -M extended -c 64 -j 2 -T "$([ "$config" = debug ] && echo 2 || echo 10)" -h 127.0.0.1 -p "$port" -U postgres -f "$work/bbox.sql" nodo 2>/dev/null | awk '/^tps/ {print $3; exit}')
-  read -r ob obp < <(wrk_run "${ours_urls[2]}")
-  rows+=("| API items?bbox=…&limit=100 vs the database alone | nodo-at serve | ${ob} req/s, p99 ${obp} ms | pgbench, the same statement, 64 clients | ${bbox_ceiling} tx/s | $(awk "BEGIN {printf \"%.0f%%\", 100*$ob/($bbox_ceiling>0?$bbox_ceiling:1)}") of the ceiling |")
+  ceiling_row "items?bbox=…&limit=100" extended "$work/bbox.sql" "${ours_urls[2]}" "the same statement"
   rows+=("| API parcel affectations (JSON) | nodo-at serve | ${a} req/s, p99 ${ap} ms | (no peer has it) | | |")
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait "${pids[@]}" 2>/dev/null || true
