@@ -134,7 +134,8 @@ struct FeaturesController<Context: RequestContext>: Sendable {
     if Self.wantsHTML(request) {
       let (started, features) = try await collected(request, context)
       return HTMLPage.items(
-        title: started.info.id, features: Array(features.prefix(started.parsed.query.limit)),
+        title: started.info.id,
+        features: features.prefix(started.parsed.query.limit).map { String(buffer: $0) },
         language: .init(acceptLanguage: request.headers[.acceptLanguage]))
     }
     let first = try await lookUp(request, context)
@@ -169,7 +170,7 @@ struct FeaturesController<Context: RequestContext>: Sendable {
             break
           }
           if count > 0 { buffer.writeString(",") }
-          buffer.writeString(json)
+          buffer.writeImmutableBuffer(json)
           count += 1
           lastID = id
           if buffer.readableBytes > 64 * 1024 {
@@ -214,7 +215,7 @@ struct FeaturesController<Context: RequestContext>: Sendable {
     guard let json = found else { throw Problem.featureNotFound(info.id, String(fid)) }
     if Self.wantsHTML(request) {
       return HTMLPage.items(
-        title: "\(info.id) / \(fid)", features: [json],
+        title: "\(info.id) / \(fid)", features: [String(buffer: json)],
         language: .init(acceptLanguage: request.headers[.acceptLanguage]))
     }
     let base = Self.base(request)
@@ -229,8 +230,8 @@ struct FeaturesController<Context: RequestContext>: Sendable {
     headers[HTTPField.Name("Content-Crs")!] = "<\(parsed.crs.uri)>"
     // The feature's closing brace gives way to its links.
     var buffer = ByteBuffer()
-    buffer.reserveCapacity(json.utf8.count + linksJSON.utf8.count + 10)
-    buffer.writeString(json)
+    buffer.reserveCapacity(json.readableBytes + linksJSON.utf8.count + 10)
+    buffer.writeImmutableBuffer(json)
     buffer.moveWriterIndex(to: buffer.writerIndex - 1)
     buffer.writeString(",\"links\":")
     buffer.writeString(linksJSON)
@@ -286,12 +287,12 @@ struct FeaturesController<Context: RequestContext>: Sendable {
   /// says the cached one was superseded (a cursor's pinned version is read as it is).
   func collected(
     _ request: Request, _ context: Context, id fid: Int64? = nil
-  ) async throws -> (started: Started, features: [String]) {
+  ) async throws -> (started: Started, features: [ByteBuffer]) {
     var started = try await lookUp(request, context, id: fid)
     var retried = false
     while true {
       var current = true
-      var features: [String] = []
+      var features: [ByteBuffer] = []
       for try await row in started.rows {
         current = current && row.current
         if let json = row.json { features.append(json) }

@@ -4,7 +4,12 @@ import Geo
 /// Serialises attribute values as a JSON object by hand: it runs once per feature, and
 /// Foundation's encoders cost more than the rest of the row.
 enum AttributeJSON {
-  static func object(names: [String], values: [FieldValue], extra: [(String, String)] = []) -> String {
+  /// `npn` and `divipola`, when given, come last: they are what the API serves under those names
+  /// (jsonb keeps the last of repeated keys, so they replace a source column named alike).
+  static func object(
+    names: [String], values: [FieldValue], extra: [(String, String)] = [], npn: String? = nil,
+    divipola: String? = nil
+  ) -> String {
     var out = "{"
     var first = true
     func key(_ name: String) {
@@ -25,6 +30,14 @@ enum AttributeJSON {
     for (name, text) in extra {
       key(name)
       JSONText.append(text, to: &out)
+    }
+    if let npn {
+      key("npn")
+      JSONText.append(npn, to: &out)
+    }
+    if let divipola {
+      key("divipola")
+      JSONText.append(divipola, to: &out)
     }
     out += "}"
     return out

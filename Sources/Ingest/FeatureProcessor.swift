@@ -100,7 +100,8 @@ final class FeatureProcessor {
       let stored = try final.geometry()
       let row = FeatureRow(
         fid: fid, sourceFID: feature.fid, divipola: code, npn: npn,
-        attributesJSON: AttributeJSON.object(names: names, values: feature.values, extra: extra),
+        attributesJSON: AttributeJSON.object(
+          names: names, values: feature.values, extra: extra, npn: npn, divipola: code),
         hexEWKB: stored.hexEWKB(srid: 9377))
       return .row(
         row, repaired: repair.changed || sourceInvalid, outside: outside,

@@ -1,4 +1,5 @@
 import Foundation
+import Geo
 import Logging
 import NIOCore
 import PostgresNIO
@@ -240,12 +241,11 @@ public enum FeatureQueries {
     }
   }
 
-  /// A layer version's rows as `id, geom, props` (the NPN and DIVIPOLA columns among the
-  /// properties), read from `table`: the partitioned `feature` or the version's own partition.
+  /// A layer version's rows as `id, geom, props` (`attributes` holds the NPN and DIVIPOLA code
+  /// the ingest extracted, under those names), read from `table`: the partitioned `feature` or the version's own partition.
   static func layerRows(_ version: Int64, table: String) -> String {
     """
-    SELECT f.fid AS id, f.geom,
-           f.attributes || jsonb_strip_nulls(jsonb_build_object('npn', f.npn, 'divipola', f.divipola)) AS props
+    SELECT f.fid AS id, f.geom, f.attributes AS props
     FROM \(table) f WHERE f.version_id = \(version)
     """
   }
@@ -276,22 +276,31 @@ public enum FeatureQueries {
   public static func items(
     _ source: CollectionSource, _ query: ItemsQuery, client: PostgresClient, logger: Logger
   ) async throws -> FeatureRows {
-    // A layer's feature by id and its plain pages are the hot requests: they run as prepared
-    // statements, parsed and planned once per connection and version. Parsing and planning
-    // this SELECT costs PostgreSQL three times its execution.
-    // Pages in a box stay one-shot: the best plan depends on the box (a small one reads the
-    // spatial index and sorts, a large one walks the ids), which a cached plan cannot follow.
-    if case .layer(let version) = source, query.filter == nil, query.bbox == nil {
+    // A layer's feature by id, its plain pages and its pages in a small box are the hot
+    // requests: they run as prepared statements, parsed and planned once per connection and
+    // version. Parsing and planning this SELECT costs PostgreSQL three times its execution.
+    // Pages in a larger box stay one-shot: the best plan depends on the box (a small one reads
+    // the spatial index and sorts, a large one walks the ids), which a cached plan cannot follow.
+    if case .layer(let version) = source, query.filter == nil,
+      query.bbox == nil || (query.id == nil && LayerStatement.isSmallBox(query))
+    {
       let shape = LayerStatement.Shape(version: version, query)
       return try await LayerStatement.$shape.withValue(shape) {
         if let id = query.id {
           return try await client.execute(
             LayerFeatureByID(id: id, properties: query.properties), logger: logger)
         }
+        let after = query.after ?? Int64.min
+        let limit = Int64(query.limit + 1)
+        if let box = query.bbox {
+          return try await client.execute(
+            LayerFeaturesInBox(
+              box: try BoxPolygon.ctm12(box, srid: query.bboxSRID), after: after, limit: limit,
+              properties: query.properties),
+            logger: logger)
+        }
         return try await client.execute(
-          LayerFeatures(
-            after: query.after ?? Int64.min, limit: Int64(query.limit + 1), properties: query.properties),
-          logger: logger)
+          LayerFeatures(after: after, limit: limit, properties: query.properties), logger: logger)
       }
     }
     return try await dynamicItems(source, query, client: client, logger: logger).map { try ItemRow($0) }
@@ -431,6 +440,8 @@ enum LayerStatement {
     var flip = false
     /// `$1` is the array of property names to keep.
     var selected = false
+    /// The SRID of a box's corners, for a page in a box.
+    var boxSRID: Int32 = 0
 
     init() {}
 
@@ -439,15 +450,31 @@ enum LayerStatement {
       srid = query.outputSRID
       flip = query.flipAxes
       selected = query.properties != nil
+      if query.bbox != nil { boxSRID = query.bboxSRID }
     }
 
     /// Distinguishes the statements of one version.
-    var suffix: String { "v\(version)_\(srid)\(flip ? "_yx" : "")\(selected ? "_p" : "")" }
+    var suffix: String {
+      "v\(version)_\(srid)\(flip ? "_yx" : "")\(selected ? "_p" : "")\(boxSRID != 0 ? "_box\(boxSRID)" : "")"
+    }
     /// The first parameter after the properties'.
     var firstKey: Int { selected ? 2 : 1 }
   }
 
   @TaskLocal static var shape = Shape()
+
+  /// A box small enough for one cached plan (the spatial index, then the matches sorted by
+  /// fid): at most 0.01° (about 1.1 km) or 1,000 m a side, however dense the layer.
+  static func isSmallBox(_ query: ItemsQuery) -> Bool {
+    guard let box = query.bbox, box.count == 4 else { return false }
+    let width = box[2] - box[0]
+    let height = box[3] - box[1]
+    switch query.bboxSRID {
+    case 9377: return width <= 1_000 && height <= 1_000
+    case 4326: return width <= 0.01 && height <= 0.01
+    default: return false
+    }
+  }
 
   /// Names and SQL by shape and statement: postgres-nio asks for both on every execution.
   private static let texts = Mutex<[Key: String]>([:])
@@ -549,19 +576,89 @@ struct LayerFeatures: PostgresPreparedStatement {
   func decodeRow(_ row: PostgresRow) throws -> Row { try ItemRow(row) }
 }
 
+/// A page of the task-local layer version in a small box after a fid, in fid order. The box
+/// comes as EWKT in EPSG:9377 (`BoxPolygon`), read once per execution by a subquery: with
+/// `ST_Transform` in the statement, a custom plan folds the box into a constant while a
+/// generic one counts the transform, so PostgreSQL judged every generic plan dearer and
+/// planned each execution again.
+struct LayerFeaturesInBox: PostgresPreparedStatement {
+  typealias Row = ItemRow
+  static var name: String {
+    LayerStatement.memo("box page: name") { "nodo_features_in_box_\(LayerStatement.shape.suffix)" }
+  }
+  static var sql: String {
+    LayerStatement.memo("box page: sql") {
+      let key = LayerStatement.shape.firstKey
+      let box = "(SELECT $\(key + 2)::geometry)"
+      return LayerStatement.checked(
+        "WHERE t.geom && \(box) AND ST_Intersects(t.geom, \(box)) AND t.id > $\(key) ORDER BY t.id LIMIT $\(key + 1)"
+      )
+    }
+  }
+  static var bindingDataTypes: [PostgresDataType] { LayerStatement.propertyTypes + [.int8, .int8, .text] }
+
+  var box: String
+  var after: Int64
+  var limit: Int64
+  var properties: [String]?
+
+  func makeBindings() throws -> PostgresBindings {
+    var binds = LayerStatement.bindings(properties, capacity: 4)
+    binds.append(after)
+    binds.append(limit)
+    binds.append(box)
+    return binds
+  }
+
+  func decodeRow(_ row: PostgresRow) throws -> Row { try ItemRow(row) }
+}
+
+/// A query box as the polygon `ST_Transform(ST_MakeEnvelope(...), 9377)` gives: its corners
+/// (lower left first, clockwise) brought to EPSG:9377 by the same PROJ operation, as EWKT.
+enum BoxPolygon {
+  /// One transformer for the process: a box is five points, a lock is cheaper than a PROJ
+  /// context per request.
+  private static let fromCRS84 = Mutex<Transformer?>(nil)
+
+  /// `box` in `srid`: 4326 (longitude/latitude order) or 9377.
+  static func ctm12(_ box: [Double], srid: Int32) throws -> String {
+    var x = [box[0], box[0], box[2], box[2], box[0]]
+    var y = [box[1], box[3], box[3], box[1], box[1]]
+    if srid != 9377 {
+      precondition(srid == 4326, "a box in EPSG:\(srid)")
+      try fromCRS84.withLock { transformer in
+        if transformer == nil { transformer = try Transformer(fromEPSG: 4326, toEPSG: 9377) }
+        do {
+          try transformer!.transform(x: &x, y: &y)
+        } catch let error as GeoError {
+          throw StoreError.boxOutsideProjection(error.message)
+        }
+      }
+    }
+    let points = zip(x, y).map { "\($0) \($1)" }.joined(separator: ",")
+    return "SRID=9377;POLYGON((\(points)))"
+  }
+}
+
 /// A row of an items statement: whether the source was current, and a feature unless the
 /// statement matched none.
 public struct ItemRow: Sendable {
   /// False when the layer version read is no longer the published one.
   public var current: Bool
   public var id: Int64?
-  public var json: String?
+  /// The feature's GeoJSON, UTF-8 as PostgreSQL sent it: written to a reply as it is.
+  public var json: ByteBuffer?
 
+  /// Cell by cell: the tuple decoder is generic over a parameter pack, which the runtime
+  /// resolves for every row (a tenth of a page's CPU).
   init(_ row: PostgresRow) throws {
-    let (current, id, json) = try row.decode((Bool?, Int64?, String?).self)
-    self.current = current ?? false
-    self.id = id
-    self.json = json
+    var cells = row.makeIterator()
+    guard let current = cells.next(), let id = cells.next(), let json = cells.next() else {
+      throw StoreError.malformedResult("an items row has 3 columns, not \(row.count)")
+    }
+    self.current = try current.decode(Bool?.self) ?? false
+    self.id = try id.decode(Int64?.self)
+    self.json = json.bytes
   }
 }
 

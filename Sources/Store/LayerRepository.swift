@@ -56,7 +56,8 @@ public struct FeatureRow: Sendable {
   public var sourceFID: Int64
   public var divipola: String?
   public var npn: String?
-  /// A JSON object, already serialised.
+  /// A JSON object, already serialised: the properties the API serves, `npn` and `divipola`
+  /// included when set.
   public var attributesJSON: String
   /// Hex EWKB with SRID 9377.
   public var hexEWKB: String

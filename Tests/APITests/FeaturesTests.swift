@@ -121,6 +121,51 @@ struct FeaturesTests {
   }
 
   @Test(
+    "boxes small (a cached plan) and large (planned for the box), in CRS84 and EPSG:9377, select what PostGIS selects, page after page"
+  )
+  func boxesMatchPostGIS() async throws {
+    try await DemoDatabase.withAPI { client, database in
+      func ids(_ sql: String) async throws -> [Int] {
+        try await database.client.query(PostgresQuery(unsafeSQL: sql), logger: database.logger)
+          .decode(Int.self).reduce(into: []) { $0.append($1) }
+      }
+      func expected(_ box: String) async throws -> [Int] {
+        try await ids(
+          "SELECT f.fid::int FROM feature f JOIN layer_version v ON v.id = f.version_id JOIN layer l ON l.id = v.layer_id WHERE l.slug = 'demo-predios' AND v.status = 'published' AND ST_Intersects(f.geom, \(box)) ORDER BY f.fid"
+        )
+      }
+      let (e0, n0, e1, n1) = (4_830_800.0, 2_120_800.0, 4_831_200.0, 2_121_200.0)
+      let corners = try await database.client.query(
+        "SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) FROM (SELECT ST_Transform(ST_MakeEnvelope(4830800, 2120800, 4831200, 2121200, 9377), 4326)::box2d AS b) t",
+        logger: database.logger
+      ).decode((Double, Double, Double, Double).self).reduce(into: []) { $0.append($1) }
+      let (x0, y0, x1, y1) = try #require(corners.first)
+      let crs9377 = "bbox-crs=http://www.opengis.net/def/crs/EPSG/0/9377"
+      for (query, box, small) in [
+        (
+          "\(crs9377)&bbox=\(n0),\(e0),\(n1),\(e1)", "ST_MakeEnvelope(\(e0), \(n0), \(e1), \(n1), 9377)", true
+        ),
+        (
+          "bbox=\(x0),\(y0),\(x1),\(y1)",
+          "ST_Transform(ST_MakeEnvelope(\(x0), \(y0), \(x1), \(y1), 4326), 9377)", true
+        ),
+        (
+          "bbox=\(x0 - 0.05),\(y0 - 0.05),\(x1 + 0.05),\(y1 + 0.05)",
+          "ST_Transform(ST_MakeEnvelope(\(x0 - 0.05), \(y0 - 0.05), \(x1 + 0.05), \(y1 + 0.05), 4326), 9377)",
+          false
+        ),
+      ] {
+        let want = try await expected(box)
+        #expect(want.count > 14 && (small ? want.count < 400 : true), "\(query): \(want.count)")
+        let (got, pages) = try await Self.pages(
+          "/collections/demo-predios/items?limit=7&\(query)", client: client)
+        #expect(got == want, "\(query)")
+        #expect(pages == (want.count + 6) / 7, "\(query)")
+      }
+    }
+  }
+
+  @Test(
     "unknown parameters, bad limits, bad bboxes and null characters are 400 problems; a missing feature is 404"
   )
   func errors() async throws {
@@ -137,6 +182,7 @@ struct FeaturesTests {
         // Out of range (schemathesis sent 1.8e215), and a box PROJ cannot bring to CTM12.
         "/collections/demo-predios/items?bbox=6e-34,-9.7e-23,1.8e%2B215,1.9e%2B16",
         "/collections/demo-predios/items?bbox=16,-1,17,1",
+        "/collections/demo-predios/items?bbox=16,-1,16.001,-0.999",
       ] {
         try await client.execute(uri: uri, method: .get, headers: [.acceptLanguage: "en"]) { response in
           #expect(response.status == .badRequest, "\(uri)")

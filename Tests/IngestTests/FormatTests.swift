@@ -124,3 +124,30 @@ struct UniqueCodeTests {
     }
   }
 }
+
+@Suite("Properties served for a feature")
+struct ServedPropertiesTests {
+  @Test(
+    "the NPN and DIVIPOLA code the ingest extracted are stored among the attributes, replacing columns named alike"
+  )
+  func codesAmongAttributes() async throws {
+    let fixture = try await IngestFixture.make("served")
+    let scratch = try Scratch()
+    let parcels = try scratch.write(
+      "predios.geojson",
+      UniqueCodeTests.squares([
+        #"{"npn":" 253940001000000010001000000000 ","divipola":"99999","npn_alt":null}"#,
+        #"{"npn":"25394000100000001000200000000A"}"#, #"{"matricula":"50C-1"}"#,
+      ]))
+    _ = try await fixture.ingest(
+      IngestOptions(paths: [parcels], layer: "predios", kind: .cadastral, divipola: "25001"))
+    let served = try await fixture.one(
+      "SELECT string_agg(attributes::text, '|' ORDER BY fid) FROM feature", as: String.self)
+    #expect(
+      served
+        == #"{"npn": "253940001000000010001000000000", "npn_alt": null, "divipola": "25394", "matricula": null}"#
+        + #"|{"npn": "25394000100000001000200000000A", "npn_alt": null, "divipola": "25001", "matricula": null}"#
+        + #"|{"npn": null, "npn_alt": null, "divipola": "25001", "matricula": "50C-1"}"#
+    )
+  }
+}
