@@ -36,9 +36,14 @@ public struct Geometry: Sendable, Hashable {
   /// Hex-encoded EWKB carrying `srid`, the text form PostGIS accepts for a geometry column
   /// (for example in `COPY ... FROM STDIN`).
   public func hexEWKB(srid: Int32) -> String {
+    var out: [UInt8] = []
+    appendHexEWKB(srid: srid, to: &out)
+    return String(decoding: out, as: UTF8.self)
+  }
+
+  /// `hexEWKB(srid:)` as UTF-8 bytes appended to `out`: no string per geometry.
+  public func appendHexEWKB(srid: Int32, to out: inout [UInt8]) {
     precondition(wkb.count >= 5, "WKB is at least a byte-order byte and a type")
-    var bytes: [UInt8] = []
-    bytes.reserveCapacity(wkb.count + 4)
     let littleEndian = wkb[0] == 1
     var type = UInt32(0)
     for index in 0..<4 {
@@ -47,26 +52,22 @@ public struct Geometry: Sendable, Hashable {
     }
     type |= 0x2000_0000  // EWKB "has SRID" flag
     let sridBits = UInt32(bitPattern: srid)
-    bytes.append(wkb[0])
+    out.reserveCapacity(out.count + 2 * (wkb.count + 4))
+    func hex(_ byte: UInt8) {
+      out.append(Self.hexDigits[Int(byte >> 4)])
+      out.append(Self.hexDigits[Int(byte & 0x0F)])
+    }
+    hex(wkb[0])
     for index in 0..<4 {
-      let shift = littleEndian ? 8 * index : 8 * (3 - index)
-      bytes.append(UInt8(truncatingIfNeeded: type >> shift))
+      hex(UInt8(truncatingIfNeeded: type >> (littleEndian ? 8 * index : 8 * (3 - index))))
     }
     for index in 0..<4 {
-      let shift = littleEndian ? 8 * index : 8 * (3 - index)
-      bytes.append(UInt8(truncatingIfNeeded: sridBits >> shift))
+      hex(UInt8(truncatingIfNeeded: sridBits >> (littleEndian ? 8 * index : 8 * (3 - index))))
     }
-    bytes.append(contentsOf: wkb[5...])
-    return Self.hex(bytes)
+    wkb.withUnsafeBufferPointer { bytes in
+      for byte in bytes[5...] { hex(byte) }
+    }
   }
 
-  static func hex(_ bytes: [UInt8]) -> String {
-    let digits: [UInt8] = Array("0123456789ABCDEF".utf8)
-    var out = [UInt8](repeating: 0, count: bytes.count * 2)
-    for (index, byte) in bytes.enumerated() {
-      out[2 * index] = digits[Int(byte >> 4)]
-      out[2 * index + 1] = digits[Int(byte & 0x0F)]
-    }
-    return String(decoding: out, as: UTF8.self)
-  }
+  private static let hexDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
 }

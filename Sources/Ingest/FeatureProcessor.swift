@@ -5,8 +5,10 @@ import Store
 
 /// What happened to one feature.
 enum Outcome: Sendable {
-  /// `shape` is kept for the checks over the whole layer (cadastral R3001).
-  case row(FeatureRow, repaired: Bool, outside: Bool, shape: Shape?)
+  /// Written to the chunk's COPY rows. `code` must be unique in the layer (a parcel's NPN, a
+  /// municipality's DIVIPOLA code); `shape` is kept for the checks over the whole layer
+  /// (cadastral R3001).
+  case row(fid: Int64, code: String?, repaired: Bool, outside: Bool, shape: Shape?)
   case dropped(reason: String, detail: String?)
 }
 
@@ -71,7 +73,8 @@ final class FeatureProcessor {
   /// Whether an NPN column was found (cadastral profile).
   var hasNPN: Bool { npnIndex != nil }
 
-  func process(_ feature: Feature, fid: Int64) -> Outcome {
+  /// Appends the feature's COPY row to `rows` when it is kept.
+  func process(_ feature: Feature, fid: Int64, writer: FeatureRowWriter, rows: inout [UInt8]) -> Outcome {
     guard let wkb = feature.wkb else { return .dropped(reason: "null_geometry", detail: nil) }
     do {
       var geometry = try context.read(wkb: wkb)
@@ -98,13 +101,22 @@ final class FeatureProcessor {
       area += planarArea ?? 0
       let (npn, code) = checks(feature.values, fid: fid, area: planarArea)
       let stored = try final.geometry()
-      let row = FeatureRow(
-        fid: fid, sourceFID: feature.fid, divipola: code, npn: npn,
-        attributesJSON: AttributeJSON.object(
-          names: names, values: feature.values, extra: extra, npn: npn, divipola: code),
-        hexEWKB: stored.hexEWKB(srid: 9377))
+      let (names, extra) = (self.names, self.extra)
+      writer.append(
+        fid: fid, sourceFID: feature.fid, divipola: code, npn: npn, to: &rows,
+        attributes: {
+          AttributeJSON.append(
+            names: names, values: feature.values, extra: extra, npn: npn, divipola: code, to: &$0)
+        },
+        geometry: { stored.appendHexEWKB(srid: 9377, to: &$0) })
+      let unique: String? =
+        switch kind {
+        case .cadastral: npn
+        case .boundary: code
+        default: nil
+        }
       return .row(
-        row, repaired: repair.changed || sourceInvalid, outside: outside,
+        fid: fid, code: unique, repaired: repair.changed || sourceInvalid, outside: outside,
         shape: kind == .cadastral ? Shape(fid: fid, envelope: envelope, geometry: stored) : nil)
     } catch let error as GeoError {
       return .dropped(reason: "unreadable_geometry", detail: error.message)

@@ -214,11 +214,14 @@ public struct Ingestor: Sendable {
     var divipola: String?
     var extra: [(String, String)]
     var family: GeometryFamily?
+    var writer: FeatureRowWriter
   }
 
   /// One task's share of a batch.
   struct ChunkResult: Sendable {
     var outcomes: [Outcome]
+    /// The COPY rows of the features kept, in order.
+    var rows: [UInt8]
     var findings: [String: [Int64]]
     var family: GeometryFamily?
     var hasNPN: Bool
@@ -238,11 +241,15 @@ public struct Ingestor: Sendable {
     processor.family = setup.family
     var outcomes: [Outcome] = []
     outcomes.reserveCapacity(features.count)
+    var rows: [UInt8] = []
+    rows.reserveCapacity(features.count * 768)
     for (offset, feature) in features.enumerated() {
-      outcomes.append(processor.process(feature, fid: firstFID + Int64(offset)))
+      outcomes.append(
+        processor.process(feature, fid: firstFID + Int64(offset), writer: setup.writer, rows: &rows))
     }
     return ChunkResult(
-      outcomes: outcomes, findings: processor.findings, family: processor.family, hasNPN: processor.hasNPN,
+      outcomes: outcomes, rows: rows, findings: processor.findings, family: processor.family,
+      hasNPN: processor.hasNPN,
       extent: processor.extent, area: processor.area)
   }
 
@@ -255,13 +262,6 @@ public struct Ingestor: Sendable {
     progress: @escaping @Sendable (IngestProgress) -> Void
   ) async throws -> Load {
     var load = Load(keep: shapesKeptForChecks)
-    /// The code each row must hold alone in the layer.
-    let uniqueCode: (@Sendable (FeatureRow) -> String?)? =
-      switch options.kind {
-      case .cadastral: { $0.npn }
-      case .boundary: { $0.divipola }
-      default: nil
-      }
     var nextFID: Int64 = 1
     var planIndex = 0
     var reader: LayerReader?
@@ -273,7 +273,7 @@ public struct Ingestor: Sendable {
     /// Time spent waiting for GDAL and processing batches; the rest of the load is COPY.
     var stages = (reading: Duration.zero, processing: Duration.zero)
 
-    _ = try await LayerRepository.copyFeatures(versionID: versionID, on: connection, logger: logger) {
+    try await LayerRepository.copyFeatures(versionID: versionID, on: connection, logger: logger) {
       while true {
         if reader == nil {
           guard planIndex < plan.count else { return nil }
@@ -287,7 +287,7 @@ public struct Ingestor: Sendable {
           setup = ProcessorSetup(
             fields: item.info.fields, mappings: options.mappings, crs: item.crs, kind: options.kind,
             divipola: options.divipola, extra: plan.count > 1 ? [("_source", item.info.name)] : [],
-            family: load.family)
+            family: load.family, writer: FeatureRowWriter(versionID: versionID))
           load.sources.append(
             SourceReport(
               path: item.path, dataset: item.dataset, layer: item.info.name, driver: item.driver,
@@ -348,8 +348,9 @@ public struct Ingestor: Sendable {
           return results.sorted { $0.0 < $1.0 }.map(\.1)
         }
         let sourceIndex = planIndex
-        var rows: [FeatureRow] = []
-        rows.reserveCapacity(batch.count)
+        var rows = ByteBuffer()
+        rows.reserveCapacity(chunks.reduce(0) { $0 + $1.rows.count })
+        var written = 0
         var position = 0
         for chunk in chunks {
           if load.family == nil, let family = chunk.family { load.family = family }
@@ -357,6 +358,7 @@ public struct Ingestor: Sendable {
           if options.kind == .cadastral && chunk.hasNPN { load.foundNPN = true }
           if let extent = chunk.extent { load.extent = load.extent.map { $0.union(extent) } ?? extent }
           load.area += chunk.area
+          rows.writeBytes(chunk.rows)
           for outcome in chunk.outcomes {
             let feature = batch[position]
             position += 1
@@ -365,9 +367,9 @@ public struct Ingestor: Sendable {
             if feature.linearized { load.linearized += 1 }
             let named = SourceFeature(source: sourceIndex, fid: feature.fid)
             switch outcome {
-            case .row(let row, let repaired, let outside, let shape):
-              rows.append(row)
-              if let code = uniqueCode?(row) { load.codes.append((code, row.fid)) }
+            case .row(let fid, let code, let repaired, let outside, let shape):
+              written += 1
+              if let code { load.codes.append((code, fid)) }
               if let shape { load.shapes.append(shape) }
               if repaired { load.repaired.append(named) }
               if outside { load.outside.append(named) }
@@ -377,12 +379,12 @@ public struct Ingestor: Sendable {
           }
         }
         setup?.family = load.family
-        load.written += rows.count
+        load.written += written
         stages.processing += ContinuousClock.now - processing
         progress(
           IngestProgress(
             featuresDone: load.read, featuresTotal: total, seconds: (ContinuousClock.now - started).seconds))
-        if !rows.isEmpty { return rows }
+        if written > 0 { return rows }
       }
     }
     load.findings = findingFIDs.sorted { $0.key < $1.key }.map { code, fids in

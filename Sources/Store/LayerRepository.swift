@@ -50,28 +50,32 @@ public struct NewLayer: Sendable {
   }
 }
 
-/// One row for `COPY feature`.
-public struct FeatureRow: Sendable {
-  public var fid: Int64
-  public var sourceFID: Int64
-  public var divipola: String?
-  public var npn: String?
-  /// A JSON object, already serialised: the properties the API serves, `npn` and `divipola`
-  /// included when set.
-  public var attributesJSON: String
-  /// Hex EWKB with SRID 9377.
-  public var hexEWKB: String
+/// One row for `COPY feature`, appended to `out` in COPY's text format: the columns of
+/// `LayerRepository.copyColumns`, in order. `attributes` writes the JSON object (already
+/// escaped for COPY), `geometry` the hex EWKB.
+public struct FeatureRowWriter: Sendable {
+  public var versionID: Int64
 
-  public init(
-    fid: Int64, sourceFID: Int64, divipola: String?, npn: String?, attributesJSON: String,
-    hexEWKB: String
+  public init(versionID: Int64) { self.versionID = versionID }
+
+  public func append(
+    fid: Int64, sourceFID: Int64, divipola: String?, npn: String?, to out: inout [UInt8],
+    attributes: (inout [UInt8]) -> Void, geometry: (inout [UInt8]) -> Void
   ) {
-    self.fid = fid
-    self.sourceFID = sourceFID
-    self.divipola = divipola
-    self.npn = npn
-    self.attributesJSON = attributesJSON
-    self.hexEWKB = hexEWKB
+    CopyText.append(versionID, to: &out)
+    out.append(CopyText.tab)
+    CopyText.append(fid, to: &out)
+    out.append(CopyText.tab)
+    CopyText.append(sourceFID, to: &out)
+    out.append(CopyText.tab)
+    CopyText.append(divipola, to: &out)
+    out.append(CopyText.tab)
+    CopyText.append(npn, to: &out)
+    out.append(CopyText.tab)
+    attributes(&out)
+    out.append(CopyText.tab)
+    geometry(&out)
+    out.append(CopyText.newline)
   }
 }
 
@@ -228,42 +232,23 @@ public enum LayerRepository {
     }
   }
 
+  /// The columns `FeatureRowWriter` writes, in order.
+  public static let copyColumns = [
+    "version_id", "fid", "source_fid", "divipola", "npn", "attributes", "geom",
+  ]
+
   /// Streams rows into the version's partition with `COPY ... FROM STDIN` (text format).
-  /// `next` returns the next batch, nil at the end. Returns the number of rows sent.
+  /// `next` returns the next rows, written by `FeatureRowWriter`, nil at the end.
   public static func copyFeatures(
     versionID: Int64, on connection: PostgresConnection, logger: Logger,
-    next: () async throws -> [FeatureRow]?
-  ) async throws -> Int {
-    var count = 0
-    try await connection.copyFrom(
-      table: partition(versionID),
-      columns: ["version_id", "fid", "source_fid", "divipola", "npn", "attributes", "geom"],
-      logger: logger
-    ) { writer in
-      let version = String(versionID)
-      while let batch = try await next() {
-        var buffer = ByteBufferAllocator().buffer(capacity: batch.count * 512)
-        for row in batch {
-          buffer.writeString(version)
-          buffer.writeInteger(UInt8(ascii: "\t"))
-          buffer.writeString(String(row.fid))
-          buffer.writeInteger(UInt8(ascii: "\t"))
-          buffer.writeString(String(row.sourceFID))
-          buffer.writeInteger(UInt8(ascii: "\t"))
-          writeCopyText(row.divipola, into: &buffer)
-          buffer.writeInteger(UInt8(ascii: "\t"))
-          writeCopyText(row.npn, into: &buffer)
-          buffer.writeInteger(UInt8(ascii: "\t"))
-          writeCopyText(row.attributesJSON, into: &buffer)
-          buffer.writeInteger(UInt8(ascii: "\t"))
-          buffer.writeString(row.hexEWKB)
-          buffer.writeInteger(UInt8(ascii: "\n"))
-        }
-        count += batch.count
-        try await writer.write(buffer)
+    next: () async throws -> ByteBuffer?
+  ) async throws {
+    try await connection.copyFrom(table: partition(versionID), columns: copyColumns, logger: logger) {
+      writer in
+      while let rows = try await next() {
+        try await writer.write(rows)
       }
     }
-    return count
   }
 
   /// COPY text format: `\N` for NULL; backslash, tab, newline and carriage return escaped.

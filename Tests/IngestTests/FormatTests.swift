@@ -151,3 +151,26 @@ struct ServedPropertiesTests {
     )
   }
 }
+
+extension ServedPropertiesTests {
+  @Test(
+    "attribute text with quotes, backslashes, tabs, newlines, control characters and accents is stored as it came"
+  )
+  func escapedText() async throws {
+    let fixture = try await IngestFixture.make("escapes")
+    let scratch = try Scratch()
+    let nasty = "Vereda \"La Ñ\"\\Sur\t(cañada)\nlínea 2\r\u{1}fin 🌿"
+    let encoded = String(
+      decoding: try JSONSerialization.data(withJSONObject: [nasty], options: []), as: UTF8.self
+    )
+    .dropFirst().dropLast()
+    let path = try scratch.write(
+      "reserva.geojson",
+      UniqueCodeTests.squares([#"{"nombre":\#(encoded),"clave\\tab\t":"x"}"#]))
+    _ = try await fixture.ingest(
+      IngestOptions(paths: [path], layer: "reserva", kind: .determinant, type: "2"))
+    #expect(try await fixture.one("SELECT attributes->>'nombre' FROM feature", as: String.self) == nasty)
+    #expect(
+      try await fixture.one("SELECT attributes->>E'clave\\\\tab\\t' FROM feature", as: String.self) == "x")
+  }
+}
