@@ -52,20 +52,30 @@ public struct Geometry: Sendable, Hashable {
     }
     type |= 0x2000_0000  // EWKB "has SRID" flag
     let sridBits = UInt32(bitPattern: srid)
-    out.reserveCapacity(out.count + 2 * (wkb.count + 4))
-    func hex(_ byte: UInt8) {
-      out.append(Self.hexDigits[Int(byte >> 4)])
-      out.append(Self.hexDigits[Int(byte & 0x0F)])
-    }
-    hex(wkb[0])
-    for index in 0..<4 {
-      hex(UInt8(truncatingIfNeeded: type >> (littleEndian ? 8 * index : 8 * (3 - index))))
-    }
-    for index in 0..<4 {
-      hex(UInt8(truncatingIfNeeded: sridBits >> (littleEndian ? 8 * index : 8 * (3 - index))))
-    }
-    wkb.withUnsafeBufferPointer { bytes in
-      for byte in bytes[5...] { hex(byte) }
+    // Header (byte order, type with the SRID flag, SRID), then the WKB after its type: written
+    // through a pointer into space reserved once (a byte at a time through `append` was almost
+    // half the cost of writing a parcel's COPY row).
+    let start = out.count
+    out.append(contentsOf: repeatElement(0, count: 2 * (wkb.count + 4)))
+    Self.hexDigits.withUnsafeBufferPointer { digits in
+      out.withUnsafeMutableBufferPointer { text in
+        var position = start
+        func hex(_ byte: UInt8) {
+          text[position] = digits[Int(byte >> 4)]
+          text[position + 1] = digits[Int(byte & 0x0F)]
+          position += 2
+        }
+        hex(wkb[0])
+        for index in 0..<4 {
+          hex(UInt8(truncatingIfNeeded: type >> (littleEndian ? 8 * index : 8 * (3 - index))))
+        }
+        for index in 0..<4 {
+          hex(UInt8(truncatingIfNeeded: sridBits >> (littleEndian ? 8 * index : 8 * (3 - index))))
+        }
+        wkb.withUnsafeBufferPointer { bytes in
+          for byte in bytes[5...] { hex(byte) }
+        }
+      }
     }
   }
 

@@ -117,7 +117,8 @@ public struct Ingestor: Sendable {
           }
           : nil
         defer { overlapCheck?.cancel() }
-        try await LayerRepository.attachPartition(versionID: version.id, on: connection, logger: logger)
+        try await LayerRepository.attachPartition(
+          versionID: version.id, indexDivipola: options.kind == .boundary, on: connection, logger: logger)
         report.secondsReading = (ContinuousClock.now - started).seconds
 
         if load.written == 0 {

@@ -205,19 +205,24 @@ public enum LayerRepository {
   }
 
   /// Builds the partition's indexes in bulk, attaches it to `feature` (the indexes match the
-  /// parent's, so none is built twice) and refreshes its statistics.
+  /// parent's, so none is built twice) and refreshes its statistics. Only a boundary layer's
+  /// partition gets an index on the DIVIPOLA code (the municipality looked up by its code);
+  /// in other layers one municipality's rows share one code, or the code is not searched.
   public static func attachPartition(
-    versionID: Int64, on connection: PostgresConnection, logger: Logger
+    versionID: Int64, indexDivipola: Bool, on connection: PostgresConnection, logger: Logger
   )
     async throws
   {
     let name = partition(versionID)
     let id = String(versionID)
+    let divipola =
+      indexDivipola
+      ? ["CREATE INDEX \(name)_divipola_idx ON \(name) (divipola) WHERE divipola IS NOT NULL"] : []
     for statement in [
       "ALTER TABLE \(name) ADD PRIMARY KEY (version_id, fid)",
       "CREATE INDEX \(name)_geom_idx ON \(name) USING gist (geom)",
-      "CREATE INDEX \(name)_divipola_idx ON \(name) (divipola) WHERE divipola IS NOT NULL",
       "CREATE INDEX \(name)_npn_idx ON \(name) (npn) WHERE npn IS NOT NULL",
+    ] + divipola + [
       "ALTER TABLE feature ATTACH PARTITION \(name) FOR VALUES IN (\(id))",
       // Not the attributes: sampling jsonb costs a third of the ANALYZE and no plan uses it.
       // A sample of 9,000 rows instead of 30,000: the geometry histogram, most of the cost,

@@ -28,9 +28,10 @@ struct UploadTests {
     return try Data(contentsOf: URL(fileURLWithPath: zip))
   }
 
-  /// Polls a job until it ends; returns its JSON.
+  /// Polls a job until it ends; returns its JSON. The bound only stops a hung job: the whole
+  /// suite runs in parallel on two cores, where a 12-feature job has taken more than 10 s.
   static func finishedJob(_ url: String, client: some TestClientProtocol) async throws -> [String: Any] {
-    for _ in 0..<200 {
+    for _ in 0..<2_400 {
       let job = try await client.execute(uri: url, method: .get) { response in
         try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any]
           ?? [:]
