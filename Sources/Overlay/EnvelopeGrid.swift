@@ -55,6 +55,34 @@ struct EnvelopeGrid {
     )
   }
 
+  /// The indices of the boxes meeting `envelope`, ascending, in `out` (emptied first): a
+  /// caller querying once per member reuses one buffer. A box met in several cells is counted
+  /// in the one holding the lower-left corner of the two boxes' intersection, so nothing is
+  /// counted twice and only the few found are sorted.
+  func query(_ envelope: Envelope, into out: inout [Int]) {
+    out.removeAll(keepingCapacity: true)
+    guard !envelopes.isEmpty, envelope.intersects(bounds) else { return }
+    for index in wide where envelopes[index].intersects(envelope) { out.append(index) }
+    let (c0, c1, r0, r1) = range(envelope)
+    func column(_ x: Double) -> Int { min(max(Int((x - bounds.minX) / cellWidth), 0), columns - 1) }
+    func row(_ y: Double) -> Int { min(max(Int((y - bounds.minY) / cellHeight), 0), rows - 1) }
+    for r in r0...r1 {
+      for c in c0...c1 {
+        for index in cells[r * columns + c] {
+          let other = envelopes[Int(index)]
+          guard other.intersects(envelope) else { continue }
+          if (c0 != c1 || r0 != r1)
+            && (column(max(other.minX, envelope.minX)) != c || row(max(other.minY, envelope.minY)) != r)
+          {
+            continue
+          }
+          out.append(Int(index))
+        }
+      }
+    }
+    out.sort()
+  }
+
   /// The indices of the boxes meeting `envelope`, ascending.
   func query(_ envelope: Envelope) -> [Int] {
     guard !envelopes.isEmpty, envelope.intersects(bounds) else { return [] }

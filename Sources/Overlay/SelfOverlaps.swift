@@ -108,8 +108,10 @@ public enum SelfOverlaps {
   {
     let envelopes = index.grid.envelopes
     var out: [Pair] = []
+    var met: [Int] = []
     for i in members {
-      for j in index.grid.query(envelopes[i]) where j > i && accept(i, j) {
+      index.grid.query(envelopes[i], into: &met)
+      for j in met where j > i && accept(i, j) {
         guard try !cache.clearlyBelow(i, j, minimumArea: minimumArea) else { continue }
         // Prepare the larger box: it is the one met by many pairs.
         let (big, small) = boxArea(envelopes[i]) >= boxArea(envelopes[j]) ? (i, j) : (j, i)

@@ -216,3 +216,28 @@ struct SelfOverlapsTests {
     #expect(ours.count > 15)
   }
 }
+
+@Suite("Envelope grid")
+struct EnvelopeGridTests {
+  @Test("queries find every box meeting the query once, in order, whether boxes span one cell, many or most")
+  func queriesMatchBruteForce() {
+    var generator = SystemRandomNumberGenerator()
+    func box(_ size: Double) -> Envelope {
+      let x = Double.random(in: 0...1_000, using: &generator)
+      let y = Double.random(in: 0...1_000, using: &generator)
+      return Envelope(
+        minX: x, minY: y, maxX: x + Double.random(in: 0...size, using: &generator),
+        maxY: y + Double.random(in: 0...size, using: &generator))
+    }
+    // Mostly parcels, some boxes across many cells, a few across most of the grid ("wide").
+    let boxes = (0..<3_000).map { k in box(k % 100 == 0 ? 900 : k % 10 == 0 ? 120 : 15) }
+    let grid = EnvelopeGrid(boxes)
+    var found: [Int] = []
+    for query in boxes.prefix(500) + (0..<200).map({ _ in box(300) }) {
+      grid.query(query, into: &found)
+      let expected = boxes.indices.filter { boxes[$0].intersects(query) }
+      #expect(found == expected)
+      #expect(grid.query(query) == expected)
+    }
+  }
+}
