@@ -295,7 +295,7 @@ public enum FeatureQueries {
         if let box = query.bbox {
           return try await client.execute(
             LayerFeaturesInBox(
-              box: try BoxPolygon.ctm12(box, srid: query.bboxSRID), after: after, limit: limit,
+              box: try BoxPolygon(box, srid: query.bboxSRID), after: after, limit: limit,
               properties: query.properties),
             logger: logger)
         }
@@ -580,7 +580,10 @@ struct LayerFeatures: PostgresPreparedStatement {
 /// comes as EWKT in EPSG:9377 (`BoxPolygon`), read once per execution by a subquery: with
 /// `ST_Transform` in the statement, a custom plan folds the box into a constant while a
 /// generic one counts the transform, so PostgreSQL judged every generic plan dearer and
-/// planned each execution again.
+/// planned each execution again. A feature whose box lies inside the box's inner rectangle
+/// meets the box without GEOS (`ST_Intersects` was 40 % of the statement: every candidate
+/// converted for GEOS); only those across its edge are tested. A CASE, not an OR: PostgreSQL
+/// turned the OR into two bitmap index scans.
 struct LayerFeaturesInBox: PostgresPreparedStatement {
   typealias Row = ItemRow
   static var name: String {
@@ -590,23 +593,27 @@ struct LayerFeaturesInBox: PostgresPreparedStatement {
     LayerStatement.memo("box page: sql") {
       let key = LayerStatement.shape.firstKey
       let box = "(SELECT $\(key + 2)::geometry)"
+      let inner = "(SELECT $\(key + 3)::geometry)"
       return LayerStatement.checked(
-        "WHERE t.geom && \(box) AND ST_Intersects(t.geom, \(box)) AND t.id > $\(key) ORDER BY t.id LIMIT $\(key + 1)"
+        "WHERE t.geom && \(box) AND CASE WHEN t.geom @ \(inner) THEN true ELSE ST_Intersects(t.geom, \(box)) END AND t.id > $\(key) ORDER BY t.id LIMIT $\(key + 1)"
       )
     }
   }
-  static var bindingDataTypes: [PostgresDataType] { LayerStatement.propertyTypes + [.int8, .int8, .text] }
+  static var bindingDataTypes: [PostgresDataType] {
+    LayerStatement.propertyTypes + [.int8, .int8, .text, .text]
+  }
 
-  var box: String
+  var box: BoxPolygon
   var after: Int64
   var limit: Int64
   var properties: [String]?
 
   func makeBindings() throws -> PostgresBindings {
-    var binds = LayerStatement.bindings(properties, capacity: 4)
+    var binds = LayerStatement.bindings(properties, capacity: 5)
     binds.append(after)
     binds.append(limit)
-    binds.append(box)
+    binds.append(box.polygon)
+    binds.append(box.inner)
     return binds
   }
 
@@ -614,19 +621,25 @@ struct LayerFeaturesInBox: PostgresPreparedStatement {
 }
 
 /// A query box as the polygon `ST_Transform(ST_MakeEnvelope(...), 9377)` gives: its corners
-/// (lower left first, clockwise) brought to EPSG:9377 by the same PROJ operation, as EWKT.
-enum BoxPolygon {
+/// (lower left first, clockwise) brought to EPSG:9377 by the same PROJ operation, as EWKT; and
+/// a rectangle inside it, as EWKT, whose contents meet it for certain.
+struct BoxPolygon: Sendable {
+  var polygon: String
+  /// Inside `polygon` by a metre: PostGIS compares boxes in single precision, rounded outwards
+  /// (half a metre at CTM12's coordinates). Empty when the corners leave no such rectangle.
+  var inner: String
+
   /// One transformer for the process: a box is five points, a lock is cheaper than a PROJ
   /// context per request.
   private static let fromCRS84 = Mutex<Transformer?>(nil)
 
   /// `box` in `srid`: 4326 (longitude/latitude order) or 9377.
-  static func ctm12(_ box: [Double], srid: Int32) throws -> String {
+  init(_ box: [Double], srid: Int32) throws {
     var x = [box[0], box[0], box[2], box[2], box[0]]
     var y = [box[1], box[3], box[3], box[1], box[1]]
     if srid != 9377 {
       precondition(srid == 4326, "a box in EPSG:\(srid)")
-      try fromCRS84.withLock { transformer in
+      try Self.fromCRS84.withLock { transformer in
         if transformer == nil { transformer = try Transformer(fromEPSG: 4326, toEPSG: 9377) }
         do {
           try transformer!.transform(x: &x, y: &y)
@@ -635,8 +648,20 @@ enum BoxPolygon {
         }
       }
     }
-    let points = zip(x, y).map { "\($0) \($1)" }.joined(separator: ",")
-    return "SRID=9377;POLYGON((\(points)))"
+    polygon = "SRID=9377;POLYGON((\(zip(x, y).map { "\($0) \($1)" }.joined(separator: ","))))"
+    // Corners: 0 lower left, 1 upper left, 2 upper right, 3 lower right.
+    let (x0, y0) = (max(x[0], x[1]) + 1, max(y[0], y[3]) + 1)
+    let (x1, y1) = (min(x[2], x[3]) - 1, min(y[1], y[2]) - 1)
+    /// Whether (px, py) is on the inner side of every edge of the clockwise quadrilateral.
+    func inside(_ px: Double, _ py: Double) -> Bool {
+      (0..<4).allSatisfy { k in
+        (x[k + 1] - x[k]) * (py - y[k]) - (y[k + 1] - y[k]) * (px - x[k]) <= 0
+      }
+    }
+    inner =
+      x0 < x1 && y0 < y1 && inside(x0, y0) && inside(x0, y1) && inside(x1, y1) && inside(x1, y0)
+      ? "SRID=9377;POLYGON((\(x0) \(y0),\(x0) \(y1),\(x1) \(y1),\(x1) \(y0),\(x0) \(y0)))"
+      : "SRID=9377;POLYGON EMPTY"
   }
 }
 
