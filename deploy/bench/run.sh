@@ -364,8 +364,8 @@ YML
   wait "${pids[1]}" "${pids[2]}" 2>/dev/null || true
   # The ceiling: PostgreSQL alone answering the same statements our routes run, the same way:
   # prepared statements, parsed and planned once per connection (the box of a small page comes
-  # as EWKT in EPSG:9377, read once by a subquery). One line each: pgbench reads a statement per
-  # line.
+  # as EWKT in EPSG:9377 with its inner rectangle, read once by subqueries). One line each:
+  # pgbench reads a statement per line.
   local feature="SELECT t.id, '{\"type\":\"Feature\",\"id\":' || t.id || ',\"geometry\":' || coalesce(ST_AsGeoJSON(ST_Transform(t.geom, 4326), 7, 0), 'null') || ',\"properties\":' || (t.props)::text || '}' AS json FROM (SELECT f.fid AS id, f.geom, f.attributes AS props FROM feature_v$vid f WHERE f.version_id = $vid) t"
   local check="SELECT c.current, f.id, f.json FROM (SELECT (SELECT v.status = 'published' FROM layer_version v WHERE v.id = $vid) AS current) c LEFT JOIN LATERAL"
   # ceiling_row LABEL MODE SQLFILE URL PEER: pgbench of the statement in MODE, then our route.
@@ -379,9 +379,14 @@ YML
   ceiling_row "item by id" prepared "$work/item.sql" "${ours_urls[0]}" "the same prepared statement"
   local b0 b1 b2 b3
   IFS=, read -r b0 b1 b2 b3 <<<"$bbox"
-  local box
-  box="(SELECT '$(psql_ -At -c "SELECT ST_AsEWKT(ST_Transform(ST_MakeEnvelope($b0, $b1, $b2, $b3, 4326), 9377), 15)")'::geometry)"
-  echo "$check ($feature WHERE t.geom && $box AND ST_Intersects(t.geom, $box) AND t.id > -9223372036854775808 ORDER BY t.id LIMIT 101) f ON true;" >"$work/bbox.sql"
+  local box corners inner
+  corners=$(psql_ -At -c "SELECT string_agg(ST_X(p.geom) || ' ' || ST_Y(p.geom), ',' ORDER BY p.path) FROM ST_DumpPoints(ST_Transform(ST_MakeEnvelope($b0, $b1, $b2, $b3, 4326), 9377)) p")
+  box="(SELECT 'SRID=9377;POLYGON(($corners))'::geometry)"
+  # The rectangle a metre inside the box's corners (lower left, upper left, upper right, lower right).
+  inner=$(awk -v c="$corners" 'BEGIN { n = split(c, p, /[ ,]/); x0 = (p[1] > p[3] ? p[1] : p[3]) + 1; y0 = (p[2] > p[8] ? p[2] : p[8]) + 1;
+    x1 = (p[5] < p[7] ? p[5] : p[7]) - 1; y1 = (p[4] < p[6] ? p[4] : p[6]) - 1;
+    printf "%.9f %.9f,%.9f %.9f,%.9f %.9f,%.9f %.9f,%.9f %.9f", x0, y0, x0, y1, x1, y1, x1, y0, x0, y0 }')
+  echo "$check ($feature WHERE t.geom && $box AND CASE WHEN t.geom @ (SELECT 'SRID=9377;POLYGON(($inner))'::geometry) THEN true ELSE ST_Intersects(t.geom, $box) END AND t.id > -9223372036854775808 ORDER BY t.id LIMIT 101) f ON true;" >"$work/bbox.sql"
   ceiling_row "items?bbox=…&limit=100" prepared "$work/bbox.sql" "${ours_urls[2]}" "the same prepared statement"
   rows+=("| API parcel affectations (JSON) | nodo-at serve | ${a} req/s, p99 ${ap} ms | (no peer has it) | | |")
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
