@@ -24,6 +24,11 @@ struct Serve: AsyncParsableCommand {
   @Flag(help: "Reads need an API key too (also NODO_REQUIRE_KEY_FOR_READS=true).")
   var requireKeyForReads = false
   @Option(help: "Largest upload accepted, in bytes.") var maxUploadBytes: Int64 = 2 << 30
+  @Option(
+    help:
+      "Seconds a request may wait before its response starts (the database away or overloaded); then 503. Uploads are not bounded."
+  )
+  var requestTimeout = 30
   @OptionGroup var language: LanguageOption
 
   func run() async throws {
@@ -60,7 +65,7 @@ struct Serve: AsyncParsableCommand {
           uploads: uploads,
           requireKeyForReads: requireKeyForReads
             || ProcessInfo.processInfo.environment["NODO_REQUIRE_KEY_FOR_READS"] == "true",
-          catalog: catalog, matrix: matrix),
+          catalog: catalog, matrix: matrix, requestDeadline: .seconds(max(1, requestTimeout))),
         metrics: registry, services: [database.client, JobRunnerService(runner: runner)], logger: logger)
       try await Database.withDatabase(url, logger: logger) { setup in
         let applied = try await migrator.migrate(setup.client, logger: logger)
@@ -80,6 +85,11 @@ struct Serve: AsyncParsableCommand {
         note("  http://\(host):\(port)/municipalities/25999/summary")
         note("  http://\(host):\(port)/layers/demo-predios/versions/1/report")
       }
+      // A graceful shutdown waits for the requests in flight; bounded by the request deadline,
+      // it ends, but a stop must not depend on it (a database gone away once left the server
+      // running after SIGTERM): past the deadline and ten seconds more, the process exits.
+      let watchdogs = ShutdownWatchdog.arm(after: .seconds(max(1, requestTimeout) + 10), logger: logger)
+      defer { watchdogs.forEach { $0.cancel() } }
       try await app.runService()
     }
   }
@@ -108,6 +118,25 @@ struct Migrate: AsyncParsableCommand {
           lang.pick("Migraciones aplicadas: ", "Migrations applied: ")
             + applied.map(String.init).joined(separator: ", "))
       }
+    }
+  }
+}
+
+/// Exits the process when a stop signal's graceful shutdown has not finished in time.
+enum ShutdownWatchdog {
+  static func arm(after limit: Duration, logger: Logger) -> [any DispatchSourceSignal] {
+    [SIGTERM, SIGINT].map { signal in
+      let source = DispatchSource.makeSignalSource(signal: signal, queue: .global())
+      source.setEventHandler {
+        DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(Int(limit.components.seconds))) {
+          logger.error(
+            "graceful shutdown did not finish; exiting",
+            metadata: ["signal": "\(signal)", "seconds": "\(limit.components.seconds)"])
+          exit(1)
+        }
+      }
+      source.resume()
+      return source
     }
   }
 }
