@@ -26,18 +26,15 @@ public struct APIOptions: Sendable {
   public var requireKeyForReads: Bool
   public var catalog: DeterminantCatalog
   public var matrix: CompatibilityMatrix
-  /// How long a request may wait before its response starts (`DeadlineMiddleware`).
-  public var requestDeadline: Duration
 
   public init(
     uploads: UploadConfiguration, requireKeyForReads: Bool = false, catalog: DeterminantCatalog,
-    matrix: CompatibilityMatrix, requestDeadline: Duration = .seconds(30)
+    matrix: CompatibilityMatrix
   ) {
     self.uploads = uploads
     self.requireKeyForReads = requireKeyForReads
     self.catalog = catalog
     self.matrix = matrix
-    self.requestDeadline = requestDeadline
   }
 }
 
@@ -59,7 +56,6 @@ public func buildRouter(
     let access = AccessPolicy(
       database: database, allowUnauthenticatedWrites: options.uploads.allowUnauthenticatedWrites,
       requireKeyForReads: options.requireKeyForReads)
-    router.add(middleware: DeadlineMiddleware(limit: options.requestDeadline))
     router.add(middleware: ReadAccessMiddleware(policy: access))
     LayersController(database: database, uploads: options.uploads, access: access).register(on: router)
     let features = FeaturesController<BasicRequestContext>(database: database)

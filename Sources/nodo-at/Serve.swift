@@ -26,9 +26,9 @@ struct Serve: AsyncParsableCommand {
   @Option(help: "Largest upload accepted, in bytes.") var maxUploadBytes: Int64 = 2 << 30
   @Option(
     help:
-      "Seconds a request may wait before its response starts (the database away or overloaded); then 503. Uploads are not bounded."
+      "Seconds a stop (SIGTERM, SIGINT) may wait for the requests in flight before the process exits anyway."
   )
-  var requestTimeout = 30
+  var shutdownGrace = 30
   @OptionGroup var language: LanguageOption
 
   func run() async throws {
@@ -65,7 +65,7 @@ struct Serve: AsyncParsableCommand {
           uploads: uploads,
           requireKeyForReads: requireKeyForReads
             || ProcessInfo.processInfo.environment["NODO_REQUIRE_KEY_FOR_READS"] == "true",
-          catalog: catalog, matrix: matrix, requestDeadline: .seconds(max(1, requestTimeout))),
+          catalog: catalog, matrix: matrix),
         metrics: registry, services: [database.client, JobRunnerService(runner: runner)], logger: logger)
       try await Database.withDatabase(url, logger: logger) { setup in
         let applied = try await migrator.migrate(setup.client, logger: logger)
@@ -85,10 +85,11 @@ struct Serve: AsyncParsableCommand {
         note("  http://\(host):\(port)/municipalities/25999/summary")
         note("  http://\(host):\(port)/layers/demo-predios/versions/1/report")
       }
-      // A graceful shutdown waits for the requests in flight; bounded by the request deadline,
-      // it ends, but a stop must not depend on it (a database gone away once left the server
-      // running after SIGTERM): past the deadline and ten seconds more, the process exits.
-      let watchdogs = ShutdownWatchdog.arm(after: .seconds(max(1, requestTimeout) + 10), logger: logger)
+      // A graceful shutdown waits for the requests in flight, and a request waits for a
+      // database connection as long as the database is away (the pool retries without end):
+      // with the database stopped under load, SIGTERM left the server running for good. A stop
+      // now ends the process after the grace period whatever is still waiting.
+      let watchdogs = ShutdownWatchdog.arm(after: .seconds(max(1, shutdownGrace)), logger: logger)
       defer { watchdogs.forEach { $0.cancel() } }
       try await app.runService()
     }

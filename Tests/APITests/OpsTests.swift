@@ -7,6 +7,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import NodoTestSupport
+import PostgresNIO
 import Store
 import Testing
 
@@ -48,6 +49,69 @@ struct OpsTests {
     let english = try await runProgram(binary, ["layers", "list", "--lang", "en"], environment: environment)
     #expect(english.status != 0)
     #expect(english.error.contains("could not connect to the database"), "\(english.error)")
+  }
+
+  @Test(
+    "serve ends after its shutdown grace when a request in flight cannot finish (its query waits on a lock)")
+  func stopsDespiteAHungRequest() async throws {
+    let binary = RealData.projectRoot.appendingPathComponent(".build/debug/nodo-at").path
+    try #require(
+      FileManager.default.isExecutableFile(atPath: binary), "the nodo-at executable is built by swift test")
+    let url = try await TestDatabase.shared.migratedDatabase("grace")
+    let socket = try await ServerBootstrap(group: .singletonMultiThreadedEventLoopGroup)
+      .bind(host: "127.0.0.1", port: 0).get()
+    let port = try #require(socket.localAddress?.port)
+    try await socket.close()
+    let serve = Process()
+    serve.executableURL = URL(fileURLWithPath: binary)
+    serve.arguments = ["serve", "--port", "\(port)", "--shutdown-grace", "2"]
+    serve.environment = ProcessInfo.processInfo.environment.merging(["DATABASE_URL": url.urlString]) { $1 }
+    serve.standardOutput = FileHandle.nullDevice
+    serve.standardError = FileHandle.nullDevice
+    try serve.run()
+    defer { if serve.isRunning { kill(serve.processIdentifier, SIGKILL) } }
+    // A client through Python's standard library: up, then a request that will hang.
+    let up = try await runProgram(
+      "/usr/bin/env",
+      [
+        "python3", "-c",
+        "import sys, time, urllib.request\nfor _ in range(600):\n  try:\n    urllib.request.urlopen(sys.argv[1], timeout=1); sys.exit(0)\n  except Exception: time.sleep(0.1)\nsys.exit(1)",
+        "http://127.0.0.1:\(port)/health",
+      ])
+    try #require(up.status == 0, "serve answered /health")
+    try await Database.withDatabase(url, logger: logger) { database in
+      try await database.client.withConnection { locker in
+        try await locker.query("BEGIN", logger: logger)
+        try await locker.query("LOCK TABLE layer IN ACCESS EXCLUSIVE MODE", logger: logger)
+        let client = Process()
+        client.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        client.arguments = [
+          "python3", "-c",
+          "import sys, urllib.request\ntry: urllib.request.urlopen(sys.argv[1], timeout=60)\nexcept Exception: pass",
+          "http://127.0.0.1:\(port)/collections",
+        ]
+        try client.run()
+        defer { if client.isRunning { kill(client.processIdentifier, SIGKILL) } }
+        // The request's query waits on the lock.
+        var waiting = false
+        for _ in 0..<300 where !waiting {
+          try await Task.sleep(for: .milliseconds(50))
+          waiting =
+            try await database.client.query(
+              "SELECT count(*)::int FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()",
+              logger: logger
+            ).decode(Int.self).reduce(0, +) > 0
+        }
+        try #require(waiting, "a request of serve waits on the lock")
+        kill(serve.processIdentifier, SIGTERM)
+        // Without the grace it would wait as long as the lock is held; the bound below only
+        // stops a hung test.
+        for _ in 0..<600 where serve.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!serve.isRunning, "serve ended while the lock was still held")
+        if !serve.isRunning { #expect(serve.terminationStatus == 1) }
+        try await locker.query("ROLLBACK", logger: logger)
+      }
+    }
   }
 
   @Test("/ready is 200 with a migrated database, 503 problem+json once it is stopped")
