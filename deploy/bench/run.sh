@@ -65,7 +65,7 @@ if [ ! -f "$data/predios.zip" ]; then
   "$bin" fixtures generate --parcels "$parcels" --seed 42 --out "$data" >/dev/null
 fi
 
-stamp=$(date -u +%Y-%m-%dT%H%MZ)
+stamp=$(date -u +%Y-%m-%dT%H%M%SZ)
 report="deploy/bench/results/$stamp.md"
 rows=()
 implemented=0 missing=0
