@@ -290,17 +290,11 @@ public enum FeatureQueries {
           return try await client.execute(
             LayerFeatureByID(id: id, properties: query.properties), logger: logger)
         }
-        let after = query.after ?? Int64.min
-        let limit = Int64(query.limit + 1)
-        if let box = query.bbox {
-          return try await client.execute(
-            LayerFeaturesInBox(
-              box: try BoxPolygon(box, srid: query.bboxSRID), after: after, limit: limit,
-              properties: query.properties),
-            logger: logger)
-        }
         return try await client.execute(
-          LayerFeatures(after: after, limit: limit, properties: query.properties), logger: logger)
+          LayerFeatures(
+            after: query.after ?? Int64.min, limit: Int64(query.limit + 1), properties: query.properties,
+            box: try query.bbox.map { try BoxPolygon($0, srid: query.bboxSRID) }),
+          logger: logger)
       }
     }
     return try await dynamicItems(source, query, client: client, logger: logger).map { try ItemRow($0) }
@@ -548,7 +542,14 @@ struct LayerFeatureByID: PostgresPreparedStatement {
   func decodeRow(_ row: PostgresRow) throws -> Row { try ItemRow(row) }
 }
 
-/// A page of the task-local layer version after a fid (keyset), in fid order.
+/// A page of the task-local layer version after a fid (keyset), in fid order, in a small box
+/// when the shape has one. The box comes as EWKT in EPSG:9377 (`BoxPolygon`), read once per
+/// execution by a subquery: with `ST_Transform` in the statement, a custom plan folds the box
+/// into a constant while a generic one counts the transform, so PostgreSQL judged every
+/// generic plan dearer and planned each execution again. A feature whose box lies inside the
+/// box's inner rectangle meets the box without GEOS (`ST_Intersects` was 40 % of the statement:
+/// every candidate converted for GEOS); only those across its edge are tested. A CASE, not an
+/// OR: PostgreSQL turned the OR into two bitmap index scans.
 struct LayerFeatures: PostgresPreparedStatement {
   typealias Row = ItemRow
   static var name: String {
@@ -557,63 +558,32 @@ struct LayerFeatures: PostgresPreparedStatement {
   static var sql: String {
     LayerStatement.memo("page: sql") {
       let key = LayerStatement.shape.firstKey
-      return LayerStatement.checked("WHERE t.id > $\(key) ORDER BY t.id LIMIT $\(key + 1)")
-    }
-  }
-  static var bindingDataTypes: [PostgresDataType] { LayerStatement.propertyTypes + [.int8, .int8] }
-
-  var after: Int64
-  var limit: Int64
-  var properties: [String]?
-
-  func makeBindings() throws -> PostgresBindings {
-    var binds = LayerStatement.bindings(properties, capacity: 3)
-    binds.append(after)
-    binds.append(limit)
-    return binds
-  }
-
-  func decodeRow(_ row: PostgresRow) throws -> Row { try ItemRow(row) }
-}
-
-/// A page of the task-local layer version in a small box after a fid, in fid order. The box
-/// comes as EWKT in EPSG:9377 (`BoxPolygon`), read once per execution by a subquery: with
-/// `ST_Transform` in the statement, a custom plan folds the box into a constant while a
-/// generic one counts the transform, so PostgreSQL judged every generic plan dearer and
-/// planned each execution again. A feature whose box lies inside the box's inner rectangle
-/// meets the box without GEOS (`ST_Intersects` was 40 % of the statement: every candidate
-/// converted for GEOS); only those across its edge are tested. A CASE, not an OR: PostgreSQL
-/// turned the OR into two bitmap index scans.
-struct LayerFeaturesInBox: PostgresPreparedStatement {
-  typealias Row = ItemRow
-  static var name: String {
-    LayerStatement.memo("box page: name") { "nodo_features_in_box_\(LayerStatement.shape.suffix)" }
-  }
-  static var sql: String {
-    LayerStatement.memo("box page: sql") {
-      let key = LayerStatement.shape.firstKey
+      let page = "t.id > $\(key) ORDER BY t.id LIMIT $\(key + 1)"
+      guard LayerStatement.shape.boxSRID != 0 else { return LayerStatement.checked("WHERE " + page) }
       let box = "(SELECT $\(key + 2)::geometry)"
       let inner = "(SELECT $\(key + 3)::geometry)"
       return LayerStatement.checked(
-        "WHERE t.geom && \(box) AND CASE WHEN t.geom @ \(inner) THEN true ELSE ST_Intersects(t.geom, \(box)) END AND t.id > $\(key) ORDER BY t.id LIMIT $\(key + 1)"
-      )
+        "WHERE t.geom && \(box) AND CASE WHEN t.geom @ \(inner) THEN true ELSE ST_Intersects(t.geom, \(box)) END AND "
+          + page)
     }
   }
   static var bindingDataTypes: [PostgresDataType] {
-    LayerStatement.propertyTypes + [.int8, .int8, .text, .text]
+    LayerStatement.propertyTypes + [.int8, .int8] + (LayerStatement.shape.boxSRID != 0 ? [.text, .text] : [])
   }
 
-  var box: BoxPolygon
   var after: Int64
   var limit: Int64
   var properties: [String]?
+  var box: BoxPolygon?
 
   func makeBindings() throws -> PostgresBindings {
     var binds = LayerStatement.bindings(properties, capacity: 5)
     binds.append(after)
     binds.append(limit)
-    binds.append(box.polygon)
-    binds.append(box.inner)
+    if let box {
+      binds.append(box.polygon)
+      binds.append(box.inner)
+    }
     return binds
   }
 
