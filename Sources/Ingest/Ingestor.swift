@@ -131,19 +131,17 @@ public struct Ingestor: Sendable {
             count: load.outside.count, examples: Array(load.outside.prefix(10)))
         }
 
-        // The box and area of what was written, added up by the processors.
-        let stats = (extent: load.extent, area: load.area)
         let checking = ContinuousClock.now
         report.findings = load.findings
         report.findings += try await tableChecks(
           options, versionID: version.id, processorFoundNPN: load.foundNPN, overlapCheck: overlapCheck,
-          codes: load.codes.elements, stored: (stats.extent, load.written),
+          codes: load.codes.elements, stored: (load.extent, load.written),
           connection: connection)
         report.secondsChecking = (ContinuousClock.now - checking).seconds
         if options.strict && !report.findings.isEmpty { throw IngestError.strictFindings(report.findings) }
 
-        report.extent = stats.extent
-        report.totalArea = load.family == .polygon ? stats.area : nil
+        report.extent = load.extent
+        report.totalArea = load.family == .polygon ? load.area : nil
         report.status = options.publish ? "published" : "staging"
         report.secondsTotal = (ContinuousClock.now - started).seconds
 
@@ -155,7 +153,7 @@ public struct Ingestor: Sendable {
           versionID: version.id, encoding: load.sources.map(\.encoding.name).joined(separator: ","),
           sourceCRS: first.crs.name, sourceEPSG: first.crs.epsg, crsConfidence: first.crs.confidence,
           family: load.family?.rawValue ?? "mixed", read: load.read, written: load.written,
-          repaired: load.repaired.count, dropped: load.dropped.count, extent: stats.extent, reportJSON: json,
+          repaired: load.repaired.count, dropped: load.dropped.count, extent: load.extent, reportJSON: json,
           on: connection, logger: logger)
         if options.publish {
           try await LayerRepository.publish(

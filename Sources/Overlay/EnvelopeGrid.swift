@@ -45,14 +45,12 @@ struct EnvelopeGrid {
     }
   }
 
+  /// The grid's column holding `x` and row holding `y`, clamped to the grid.
+  private func column(_ x: Double) -> Int { min(max(Int((x - bounds.minX) / cellWidth), 0), columns - 1) }
+  private func row(_ y: Double) -> Int { min(max(Int((y - bounds.minY) / cellHeight), 0), rows - 1) }
+
   private func range(_ envelope: Envelope) -> (Int, Int, Int, Int) {
-    func clamp(_ value: Int, _ limit: Int) -> Int { min(max(value, 0), limit - 1) }
-    return (
-      clamp(Int((envelope.minX - bounds.minX) / cellWidth), columns),
-      clamp(Int((envelope.maxX - bounds.minX) / cellWidth), columns),
-      clamp(Int((envelope.minY - bounds.minY) / cellHeight), rows),
-      clamp(Int((envelope.maxY - bounds.minY) / cellHeight), rows)
-    )
+    (column(envelope.minX), column(envelope.maxX), row(envelope.minY), row(envelope.maxY))
   }
 
   /// The indices of the boxes meeting `envelope`, ascending, in `out` (emptied first): a
@@ -64,8 +62,6 @@ struct EnvelopeGrid {
     guard !envelopes.isEmpty, envelope.intersects(bounds) else { return }
     for index in wide where envelopes[index].intersects(envelope) { out.append(index) }
     let (c0, c1, r0, r1) = range(envelope)
-    func column(_ x: Double) -> Int { min(max(Int((x - bounds.minX) / cellWidth), 0), columns - 1) }
-    func row(_ y: Double) -> Int { min(max(Int((y - bounds.minY) / cellHeight), 0), rows - 1) }
     for r in r0...r1 {
       for c in c0...c1 {
         for index in cells[r * columns + c] {
@@ -85,25 +81,8 @@ struct EnvelopeGrid {
 
   /// The indices of the boxes meeting `envelope`, ascending.
   func query(_ envelope: Envelope) -> [Int] {
-    guard !envelopes.isEmpty, envelope.intersects(bounds) else { return [] }
-    var out = wide.filter { envelopes[$0].intersects(envelope) }
-    let (c0, c1, r0, r1) = range(envelope)
-    let single = c0 == c1 && r0 == r1
-    for r in r0...r1 {
-      for c in c0...c1 {
-        for index in cells[r * columns + c] where envelopes[Int(index)].intersects(envelope) {
-          out.append(Int(index))
-        }
-      }
-    }
-    if single && wide.isEmpty { return out }
-    out.sort()
-    if !single {
-      var unique: [Int] = []
-      unique.reserveCapacity(out.count)
-      for index in out where unique.last != index { unique.append(index) }
-      return unique
-    }
+    var out: [Int] = []
+    query(envelope, into: &out)
     return out
   }
 }

@@ -316,16 +316,17 @@ public enum AnalysisRepository {
       var start = 0
       while start < rows.count {
         let end = min(start + 2_000, rows.count)
-        var buffer = ByteBufferAllocator().buffer(capacity: (end - start) * 256)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity((end - start) * 256)
         for row in rows[start..<end] {
-          buffer.writeString(run)
+          bytes.append(contentsOf: run.utf8)
           for value in row {
-            buffer.writeInteger(UInt8(ascii: "\t"))
-            LayerRepository.writeCopyText(value, into: &buffer)
+            bytes.append(CopyText.tab)
+            CopyText.append(value, to: &bytes)
           }
-          buffer.writeInteger(UInt8(ascii: "\n"))
+          bytes.append(CopyText.newline)
         }
-        try await writer.write(buffer)
+        try await writer.write(ByteBuffer(bytes: bytes))
         start = end
       }
     }

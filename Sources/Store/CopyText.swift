@@ -25,7 +25,7 @@ public enum CopyText {
 
   /// One byte of a text value, escaped as COPY's text format needs.
   @inline(__always)
-  public static func appendEscaped(_ byte: UInt8, to out: inout [UInt8]) {
+  static func appendEscaped(_ byte: UInt8, to out: inout [UInt8]) {
     switch byte {
     case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
     case UInt8(ascii: "\t"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])

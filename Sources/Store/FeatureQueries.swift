@@ -242,7 +242,8 @@ public enum FeatureQueries {
   }
 
   /// A layer version's rows as `id, geom, props` (`attributes` holds the NPN and DIVIPOLA code
-  /// the ingest extracted, under those names), read from `table`: the partitioned `feature` or the version's own partition.
+  /// the ingest extracted, under those names), read from `table`: the partitioned `feature` or
+  /// the version's own partition.
   static func layerRows(_ version: Int64, table: String) -> String {
     """
     SELECT f.fid AS id, f.geom, f.attributes AS props
@@ -251,13 +252,24 @@ public enum FeatureQueries {
   }
 
   /// A GeoJSON Feature as text, built by PostgreSQL from a row `t` of a source (`id`, `geom`,
-  /// `props`): `geometry` and `properties` are SQL expressions over `t`, `digits` a number or a
-  /// parameter.
-  static func featureJSON(geometry: String, digits: String, properties: String) -> String {
-    """
-    '{"type":"Feature","id":' || t.id || ',"geometry":' || coalesce(ST_AsGeoJSON(\(geometry), \(digits), 0), 'null')
-    || ',"properties":' || (\(properties))::text || '}'
-    """
+  /// `props`): the geometry in `srid` (y/x when `flip`; millimetres in EPSG:9377, 7 decimals in
+  /// degrees), `properties` an SQL expression over `t`.
+  static func featureJSON(srid: Int32, flip: Bool, properties: String) -> String {
+    var geometry = srid == 9377 ? "t.geom" : "ST_Transform(t.geom, \(srid))"
+    if flip { geometry = "ST_FlipCoordinates(\(geometry))" }
+    return """
+      '{"type":"Feature","id":' || t.id || ',"geometry":' || coalesce(ST_AsGeoJSON(\(geometry), \(srid == 9377 ? 3 : 7), 0), 'null')
+      || ',"properties":' || (\(properties))::text || '}'
+      """
+  }
+
+  /// Rows of `t` meeting a box (`box` and `inner` SQL expressions of EPSG:9377 geometries,
+  /// `BoxPolygon`'s): a feature whose box lies inside `inner` meets it without GEOS
+  /// (`ST_Intersects` was 40 % of a box page: every candidate converted for GEOS); only those
+  /// across its edge are tested. A CASE, not an OR: PostgreSQL turned the OR into two bitmap
+  /// index scans.
+  static func inBox(_ box: String, inner: String) -> String {
+    "t.geom && \(box) AND CASE WHEN t.geom @ \(inner) THEN true ELSE ST_Intersects(t.geom, \(box)) END"
   }
 
   /// Only the properties named in `names` (an SQL text[] expression) of a row `t`.
@@ -335,11 +347,13 @@ public enum FeatureQueries {
       binds.append(after)
     }
     if let box = query.bbox, box.count == 4 {
-      let p = (placeholder(), placeholder(), placeholder(), placeholder())
-      box.forEach { binds.append($0) }
-      let envelope = "ST_MakeEnvelope(\(p.0), \(p.1), \(p.2), \(p.3), \(query.bboxSRID))"
-      let inStore = query.bboxSRID == 9377 ? envelope : "ST_Transform(\(envelope), 9377)"
-      conditions.append("t.geom && \(inStore) AND ST_Intersects(t.geom, \(inStore))")
+      // Written into the statement as casts of parameters, not subqueries: planned with the
+      // box's value, PostgreSQL chooses between the spatial index and the fid order.
+      let polygon = try BoxPolygon(box, srid: query.bboxSRID)
+      let (outer, inner) = (placeholder(), placeholder())
+      binds.append(polygon.polygon)
+      binds.append(polygon.inner)
+      conditions.append(inBox("\(outer)::geometry", inner: "\(inner)::geometry"))
     }
     if let filter = query.filter {
       var sql = filter.sql
@@ -364,27 +378,17 @@ public enum FeatureQueries {
       binds.append(wanted)
       properties = selectedProperties(p)
     }
-    var geometry = query.outputSRID == 9377 ? "t.geom" : "ST_Transform(t.geom, \(query.outputSRID))"
-    if query.flipAxes { geometry = "ST_FlipCoordinates(\(geometry))" }
-    let digits = query.outputSRID == 9377 ? 3 : 7
     let limit = placeholder()
     binds.append(query.limit + 1)
     let sql = checked(
       source,
       """
-      SELECT t.id, \(featureJSON(geometry: geometry, digits: String(digits), properties: properties)) AS json
+      SELECT t.id, \(featureJSON(srid: query.outputSRID, flip: query.flipAxes, properties: properties)) AS json
       FROM (\(sourceSQL(source))) t
       \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
       ORDER BY t.id LIMIT \(limit)
       """)
-    do {
-      return try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
-    } catch let error as PSQLError where query.bbox != nil && query.bboxSRID != 9377 {
-      // The box is transformed while the statement is planned: a failure there is the box's.
-      let message = describe(error)
-      guard message.contains("transform") else { throw error }
-      throw StoreError.boxOutsideProjection(message)
-    }
+    return try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
   }
 }
 
@@ -492,12 +496,9 @@ enum LayerStatement {
 
   /// The version's features as the dynamic query writes them, read from its partition.
   static var select: String {
-    var geometry = shape.srid == 9377 ? "t.geom" : "ST_Transform(t.geom, \(shape.srid))"
-    if shape.flip { geometry = "ST_FlipCoordinates(\(geometry))" }
     let properties = shape.selected ? FeatureQueries.selectedProperties("$1") : "t.props"
     return """
-      SELECT t.id, \(FeatureQueries.featureJSON(
-        geometry: geometry, digits: shape.srid == 9377 ? "3" : "7", properties: properties)) AS json
+      SELECT t.id, \(FeatureQueries.featureJSON(srid: shape.srid, flip: shape.flip, properties: properties)) AS json
       FROM (\(FeatureQueries.layerRows(shape.version, table: LayerRepository.partition(shape.version)))) t
       """
   }
@@ -546,10 +547,7 @@ struct LayerFeatureByID: PostgresPreparedStatement {
 /// when the shape has one. The box comes as EWKT in EPSG:9377 (`BoxPolygon`), read once per
 /// execution by a subquery: with `ST_Transform` in the statement, a custom plan folds the box
 /// into a constant while a generic one counts the transform, so PostgreSQL judged every
-/// generic plan dearer and planned each execution again. A feature whose box lies inside the
-/// box's inner rectangle meets the box without GEOS (`ST_Intersects` was 40 % of the statement:
-/// every candidate converted for GEOS); only those across its edge are tested. A CASE, not an
-/// OR: PostgreSQL turned the OR into two bitmap index scans.
+/// generic plan dearer and planned each execution again.
 struct LayerFeatures: PostgresPreparedStatement {
   typealias Row = ItemRow
   static var name: String {
@@ -560,11 +558,9 @@ struct LayerFeatures: PostgresPreparedStatement {
       let key = LayerStatement.shape.firstKey
       let page = "t.id > $\(key) ORDER BY t.id LIMIT $\(key + 1)"
       guard LayerStatement.shape.boxSRID != 0 else { return LayerStatement.checked("WHERE " + page) }
-      let box = "(SELECT $\(key + 2)::geometry)"
-      let inner = "(SELECT $\(key + 3)::geometry)"
-      return LayerStatement.checked(
-        "WHERE t.geom && \(box) AND CASE WHEN t.geom @ \(inner) THEN true ELSE ST_Intersects(t.geom, \(box)) END AND "
-          + page)
+      let box = FeatureQueries.inBox(
+        "(SELECT $\(key + 2)::geometry)", inner: "(SELECT $\(key + 3)::geometry)")
+      return LayerStatement.checked("WHERE \(box) AND " + page)
     }
   }
   static var bindingDataTypes: [PostgresDataType] {

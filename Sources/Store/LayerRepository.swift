@@ -256,28 +256,6 @@ public enum LayerRepository {
     }
   }
 
-  /// COPY text format: `\N` for NULL; backslash, tab, newline and carriage return escaped.
-  static func writeCopyText(_ value: String?, into buffer: inout ByteBuffer) {
-    guard let value else {
-      buffer.writeString("\\N")
-      return
-    }
-    // Fast path (hex geometries, most text): nothing to escape, found at C speed.
-    if value.withCString({ strpbrk($0, "\\\t\n\r") == nil }) {
-      buffer.writeString(value)
-      return
-    }
-    for byte in value.utf8 {
-      switch byte {
-      case UInt8(ascii: "\\"): buffer.writeString("\\\\")
-      case UInt8(ascii: "\t"): buffer.writeString("\\t")
-      case UInt8(ascii: "\n"): buffer.writeString("\\n")
-      case UInt8(ascii: "\r"): buffer.writeString("\\r")
-      default: buffer.writeInteger(byte)
-      }
-    }
-  }
-
   /// Records the outcome of a load on its version: counts, extent (EPSG:9377; a box, even for a
   /// single point), family, the report.
   public static func finishVersion(
