@@ -84,14 +84,13 @@ enum HTMLPage {
     }
   }
 
-  /// Features as a table of their properties.
-  static func items(title: String, features: [String], language: Language) -> Response {
+  /// Features, a JSON array of GeoJSON Features, as a table of their properties.
+  static func items(title: String, features json: String, language: Language) -> Response {
     var columns: [String] = []
     var rows: [(String, [String: Any])] = []
-    for json in features {
-      guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
-        continue
-      }
+    let features = (try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [Any]) ?? []
+    for feature in features {
+      guard let object = feature as? [String: Any] else { continue }
       let properties = object["properties"] as? [String: Any] ?? [:]
       for key in properties.keys.sorted() where !columns.contains(key) { columns.append(key) }
       rows.append(("\(object["id"] ?? "")", properties))

@@ -280,9 +280,9 @@ public enum FeatureQueries {
   /// Rows of an items statement, in id order.
   public typealias FeatureRows = AsyncThrowingMapSequence<PostgresRowSequence, ItemRow>
 
-  /// The page's features as GeoJSON text, built by PostgreSQL, in id order; `limit + 1` rows
-  /// at most (the caller writes `limit` and knows there is a next page). Rows stream. Every
-  /// row, and one row without a feature when nothing matches, says whether a layer source's
+  /// The page's features as GeoJSON text, built by PostgreSQL, in id order, in chunks of
+  /// `chunkSize` (`ItemRow`): `limit` features, and whether there is a next page. Rows stream.
+  /// Every row, and one row without a feature when nothing matches, says whether a layer source's
   /// version was still the published one in the statement's snapshot: a caller that took the
   /// version from a cache learns in the same round trip that it must look again.
   public static func items(
@@ -312,19 +312,39 @@ public enum FeatureQueries {
     return try await dynamicItems(source, query, client: client, logger: logger).map { try ItemRow($0) }
   }
 
-  /// `SELECT current, id, json`: the rows of `features` (a `SELECT t.id, <json>`), or one
-  /// row of nulls but `current` when there are none; `current` tells whether a layer version
-  /// is still published (always true for analysis results, which are never cached).
-  static func checked(_ source: CollectionSource, _ features: String) -> String {
+  /// Features per row of an items statement. A row costs the server more than its bytes
+  /// (postgres-nio's row handling, a task switch): one per feature was most of the server's CPU
+  /// on a page in a box.
+  static let chunkSize = 100
+
+  /// `SELECT current, count, last, more, json`: the features of `page` (a `SELECT t.id,
+  /// <json> … ORDER BY t.id LIMIT <limit>`, `limit` one more than the page's size) gathered
+  /// in chunks, in id order: `json` their GeoJSON joined by commas, `count` how many, `last`
+  /// the last id, `more` whether the row past the page was read (in a chunk of its own or the
+  /// last). Without `limit`, `page` has at most one row, passed through as `current, id,
+  /// json` (a feature by id: two columns fewer to decode). One row of nulls but
+  /// `current` when nothing matches; `current` tells whether a layer version is still
+  /// published (always true for analysis results, which are never cached).
+  static func checked(_ source: CollectionSource, _ page: String, limit: String?) -> String {
     let current =
       if case .layer(let version) = source {
         "(SELECT v.status = 'published' FROM layer_version v WHERE v.id = \(version))"
       } else {
         "true"
       }
+    guard let limit else {
+      return
+        "SELECT c.current, f.id, f.json FROM (SELECT \(current) AS current) c LEFT JOIN LATERAL (\(page)) f ON true"
+    }
     return """
-      SELECT c.current, f.id, f.json FROM (SELECT \(current) AS current) c
-      LEFT JOIN LATERAL (\(features)) f ON true
+      SELECT c.current, f.count, f.last, f.more, f.json FROM (SELECT \(current) AS current) c
+      LEFT JOIN LATERAL (
+        SELECT count(*) FILTER (WHERE p.n < \(limit)) AS count, max(p.id) FILTER (WHERE p.n < \(limit)) AS last,
+          bool_or(p.n >= \(limit)) AS more,
+          string_agg(p.json, ',' ORDER BY p.n) FILTER (WHERE p.n < \(limit)) AS json
+        FROM (SELECT row_number() OVER (ORDER BY q.id) AS n, q.id, q.json FROM (\(page)) q) p
+        GROUP BY (p.n - 1) / \(chunkSize) ORDER BY (p.n - 1) / \(chunkSize)
+      ) f ON true
       """
   }
 
@@ -387,7 +407,7 @@ public enum FeatureQueries {
       FROM (\(sourceSQL(source))) t
       \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
       ORDER BY t.id LIMIT \(limit)
-      """)
+      """, limit: "\(limit)::int8")
     return try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
   }
 }
@@ -503,9 +523,10 @@ enum LayerStatement {
       """
   }
 
-  /// `select` followed by `tail` (its WHERE, ORDER BY, LIMIT), with the published check.
-  static func checked(_ tail: String) -> String {
-    FeatureQueries.checked(.layer(versionID: shape.version), select + " " + tail)
+  /// `select` followed by `tail` (its WHERE, ORDER BY, LIMIT `limit`), with the published
+  /// check, in chunks (`FeatureQueries.checked`).
+  static func checked(_ tail: String, limit: String?) -> String {
+    FeatureQueries.checked(.layer(versionID: shape.version), select + " " + tail, limit: limit)
   }
 
   /// The properties' array first when chosen.
@@ -526,7 +547,7 @@ struct LayerFeatureByID: PostgresPreparedStatement {
   }
   static var sql: String {
     LayerStatement.memo("by id: sql") {
-      LayerStatement.checked("WHERE t.id = $\(LayerStatement.shape.firstKey)")
+      LayerStatement.checked("WHERE t.id = $\(LayerStatement.shape.firstKey)", limit: nil)
     }
   }
   static var bindingDataTypes: [PostgresDataType] { LayerStatement.propertyTypes + [.int8] }
@@ -557,10 +578,12 @@ struct LayerFeatures: PostgresPreparedStatement {
     LayerStatement.memo("page: sql") {
       let key = LayerStatement.shape.firstKey
       let page = "t.id > $\(key) ORDER BY t.id LIMIT $\(key + 1)"
-      guard LayerStatement.shape.boxSRID != 0 else { return LayerStatement.checked("WHERE " + page) }
+      guard LayerStatement.shape.boxSRID != 0 else {
+        return LayerStatement.checked("WHERE " + page, limit: "$\(key + 1)")
+      }
       let box = FeatureQueries.inBox(
         "(SELECT $\(key + 2)::geometry)", inner: "(SELECT $\(key + 3)::geometry)")
-      return LayerStatement.checked("WHERE \(box) AND " + page)
+      return LayerStatement.checked("WHERE \(box) AND " + page, limit: "$\(key + 1)")
     }
   }
   static var bindingDataTypes: [PostgresDataType] {
@@ -631,24 +654,42 @@ struct BoxPolygon: Sendable {
   }
 }
 
-/// A row of an items statement: whether the source was current, and a feature unless the
-/// statement matched none.
+/// A row of an items statement: whether the source was current, and a chunk of features
+/// unless the statement matched none.
 public struct ItemRow: Sendable {
   /// False when the layer version read is no longer the published one.
   public var current: Bool
-  public var id: Int64?
-  /// The feature's GeoJSON, UTF-8 as PostgreSQL sent it: written to a reply as it is.
+  /// How many features `json` holds.
+  public var count: Int
+  /// The id of the chunk's last feature.
+  public var last: Int64?
+  /// The statement read a feature past the page.
+  public var more: Bool
+  /// The features' GeoJSON joined by commas, UTF-8 as PostgreSQL sent it: written to a reply
+  /// as it is.
   public var json: ByteBuffer?
 
   /// Cell by cell: the tuple decoder is generic over a parameter pack, which the runtime
   /// resolves for every row (a tenth of a page's CPU).
   init(_ row: PostgresRow) throws {
     var cells = row.makeIterator()
-    guard let current = cells.next(), let id = cells.next(), let json = cells.next() else {
-      throw StoreError.malformedResult("an items row has 3 columns, not \(row.count)")
+    if row.count == 3, let current = cells.next(), let id = cells.next(), let json = cells.next() {
+      self.current = try current.decode(Bool?.self) ?? false
+      last = try id.decode(Int64?.self)
+      self.json = json.bytes
+      count = self.json == nil ? 0 : 1
+      more = false
+      return
+    }
+    guard row.count == 5, let current = cells.next(), let count = cells.next(), let last = cells.next(),
+      let more = cells.next(), let json = cells.next()
+    else {
+      throw StoreError.malformedResult("an items row has 3 or 5 columns, not \(row.count)")
     }
     self.current = try current.decode(Bool?.self) ?? false
-    self.id = try id.decode(Int64?.self)
+    self.count = Int(try count.decode(Int64?.self) ?? 0)
+    self.last = try last.decode(Int64?.self)
+    self.more = try more.decode(Bool?.self) ?? false
     self.json = json.bytes
   }
 }

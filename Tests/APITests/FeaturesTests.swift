@@ -1,4 +1,3 @@
-import API
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -9,6 +8,8 @@ import PostgresNIO
 import Prometheus
 import Store
 import Testing
+
+@testable import API
 
 @Suite("OGC API – Features over the demo municipality", .serialized)
 struct FeaturesTests {
@@ -75,11 +76,16 @@ struct FeaturesTests {
   @Test("paging by rel=next: every parcel once, in order, with a keyset cursor")
   func paging() async throws {
     try await DemoDatabase.withAPI { client, _ in
-      let (ids, pages) = try await Self.pages("/collections/demo-predios/items?limit=150", client: client)
-      #expect(ids.count == 400)
-      #expect(Set(ids).count == 400)
-      #expect(ids == ids.sorted())
-      #expect(pages == 3)
+      // Pages come from PostgreSQL in chunks of 100 features: pages that end on a chunk's
+      // edge, inside one, and the last page exactly full (no next link after it).
+      for (limit, expected) in [(150, 3), (100, 4), (200, 2), (400, 1), (399, 2), (1000, 1)] {
+        let (ids, pages) = try await Self.pages(
+          "/collections/demo-predios/items?limit=\(limit)", client: client)
+        #expect(ids.count == 400, "limit \(limit)")
+        #expect(Set(ids).count == 400, "limit \(limit)")
+        #expect(ids == ids.sorted(), "limit \(limit)")
+        #expect(pages == expected, "limit \(limit)")
+      }
     }
   }
 
@@ -349,6 +355,23 @@ struct FeaturesTests {
       try await client.execute(uri: "/viewer/leaflet/../../../etc/passwd", method: .get) { response in
         #expect(response.status != .ok)
       }
+    }
+  }
+}
+
+@Suite("Links")
+struct LinkTests {
+  @Test("query values in links are percent-encoded as Foundation encodes them, separators included")
+  func percentEncoding() {
+    var allowed = CharacterSet.urlQueryAllowed
+    allowed.remove(charactersIn: "&=+:/,?<>#")
+    let values = [
+      "-74.5,5.1,-74.4,5.2", "http://www.opengis.net/def/crs/EPSG/0/9377", "npn LIKE '2599%' AND área > 3",
+      "a&b=c+d?e#f<g>h", "12.345", "Bogotá, D.C. — ñandú 🌎", "~!$'()*;@_.-", "\"quoted\" [x] {y} |z| ^ `",
+      "tab\tnew\nline", "",
+    ]
+    for value in values {
+      #expect(QueryText.percentEncoded(value) == value.addingPercentEncoding(withAllowedCharacters: allowed))
     }
   }
 }
