@@ -22,19 +22,25 @@ public enum SelfOverlaps {
   public struct Index: Sendable {
     let grid: EnvelopeGrid
     let pieces: [Int: [Geometry]]
+    /// Members of one convex ring, found in their WKB, by member.
+    let convex: [ConvexRing?]
 
     public init(envelopes: [Envelope], geometry: (Int) -> Geometry) throws {
       grid = EnvelopeGrid(envelopes)
       let context = try GeometryContext()
       var pieces: [Int: [Geometry]] = [:]
+      var convex: [ConvexRing?] = []
+      convex.reserveCapacity(envelopes.count)
       for k in envelopes.indices {
-        // A polygon's WKB holds 16 bytes a vertex: smaller ones are not worth parsing here.
         let wkb = geometry(k)
+        convex.append(ConvexRing(wkb.wkb))
+        // A polygon's WKB holds 16 bytes a vertex: smaller ones are not worth parsing here.
         guard wkb.wkb.count > 16 * planarLimit, let rings = PlanarRings(wkb), rings.vertexCount > planarLimit
         else { continue }
         pieces[k] = try Self.cut(try context.read(wkb), vertices: rings.vertexCount, context: context)
       }
       self.pieces = pieces
+      self.convex = convex
     }
 
     /// A polygon cut by a grid into pieces of a few hundred vertices each (their areas add up
@@ -111,7 +117,17 @@ public enum SelfOverlaps {
     var met: [Int] = []
     for i in members {
       index.grid.query(envelopes[i], into: &met)
+      let convex = minimumArea > 0 ? index.convex[i] : nil
       for j in met where j > i && accept(i, j) {
+        // Two convex rings, the common case: the first test of `Cache.below`, on the bytes.
+        if let a = convex, let b = index.convex[j] {
+          let (wkbA, wkbB) = (cache.geometry(i).wkb, cache.geometry(j).wkb)
+          if a.separates(wkbA, b, wkbB, slack: Cache.slack(envelopes[i], minimumArea))
+            || b.separates(wkbB, a, wkbA, slack: Cache.slack(envelopes[j], minimumArea))
+          {
+            continue
+          }
+        }
         guard try !cache.clearlyBelow(i, j, minimumArea: minimumArea) else { continue }
         // Prepare the larger box: it is the one met by many pairs.
         let (big, small) = boxArea(envelopes[i]) >= boxArea(envelopes[j]) ? (i, j) : (j, i)
@@ -232,19 +248,21 @@ public enum SelfOverlaps {
     /// True or false when the plain-Swift tests decide, nil when they cannot.
     static func below(_ a: PlanarRings, _ b: PlanarRings, minimumArea: Double) -> Bool? {
       if minimumArea > 0, a.isConvex, b.isConvex {
-        // An edge line separating them up to a slack that bounds the overlap by a quarter of
-        // the minimum (the clipped area below must stay under half of it).
         func slack(_ p: PlanarRings) -> Double {
-          minimumArea / 4
-            / max(
-              ((p.maxX - p.minX) * (p.maxX - p.minX) + (p.maxY - p.minY) * (p.maxY - p.minY)).squareRoot(),
-              1e-9)
+          Self.slack(Envelope(minX: p.minX, minY: p.minY, maxX: p.maxX, maxY: p.maxY), minimumArea)
         }
         if a.separates(b, slack: slack(a)) || b.separates(a, slack: slack(b)) { return true }
       }
       if a.interiorsDisjoint(b) { return true }
       guard minimumArea > 0, let clipped = clipped(a, b) else { return nil }
       return clipped < minimumArea / 2
+    }
+
+    /// How far inside a convex polygon of box `box` another's vertices may lie for an edge line
+    /// to count as separating them: the overlap then stays under a quarter of the minimum (the
+    /// clipped area below must stay under half of it), the slack times the box's diagonal.
+    static func slack(_ box: Envelope, _ minimumArea: Double) -> Double {
+      minimumArea / 4 / max((box.width * box.width + box.height * box.height).squareRoot(), 1e-9)
     }
 
     /// The area of a ∩ b when one of them is convex.

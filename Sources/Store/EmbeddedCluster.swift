@@ -81,10 +81,13 @@ public struct EmbeddedCluster: Sendable {
     // answers. Asking `pg_ctl status` twice cost 0.3 s per command (two process launches
     // through Perl and runuser each), a sixth of a 100,000-parcel load.
     if let saved = try loadSettings(),
-      FileManager.default.fileExists(atPath: socketDirectory.appendingPathComponent(".s.PGSQL.\(saved.port)").path),
-      (try? await withTimeout(.seconds(5), "connecting to the embedded cluster", { [self] in
-        try await ensureDatabase(port: saved.port)
-      })) != nil
+      FileManager.default.fileExists(
+        atPath: socketDirectory.appendingPathComponent(".s.PGSQL.\(saved.port)").path),
+      (try? await withTimeout(
+        .seconds(5), "connecting to the embedded cluster",
+        { [self] in
+          try await ensureDatabase(port: saved.port)
+        })) != nil
     {
       return socketURL(port: saved.port, database: databaseName)
     }

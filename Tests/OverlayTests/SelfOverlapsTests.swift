@@ -159,6 +159,81 @@ struct SelfOverlapsTests {
     #expect(Envelope(polygonWKB: try Geometry(wkt: "POLYGON EMPTY")) == nil)
   }
 
+  @Test(
+    "one convex ring found in place in the WKB where PlanarRings finds it, turning the same way, separating the same pairs"
+  )
+  func convexRingsInPlace() throws {
+    var generator = SplitMix64(seed: 23)
+    var shapes: [Geometry] = []
+    for k in 0..<300 {
+      let (cx, cy) = (4_830_000 + generator.uniform(0, 200), 2_120_000 + generator.uniform(0, 200))
+      let sides = Int(generator.uniform(3, 9))
+      let turn = generator.uniform(0, 2 * Double.pi)
+      // Every third polygon has a vertex pulled in (often no longer convex); half are clockwise.
+      var points = (0..<sides).map { i -> (Double, Double) in
+        let angle = turn + Double(i) / Double(sides) * 2 * Double.pi
+        let radius = (k % 3 == 0 && i == 1 ? 0.3 : 1) * generator.uniform(20, 40)
+        return (cx + radius * cos(angle), cy + radius * sin(angle))
+      }
+      if k % 2 == 0 { points.reverse() }
+      let ring = (points + [points[0]]).map { "\($0.0) \($0.1)" }.joined(separator: ", ")
+      switch k % 5 {
+      case 0: shapes.append(try Geometry(wkt: "MULTIPOLYGON(((\(ring))))"))
+      case 1:
+        // Two parts, or a hole: never one ring.
+        shapes.append(try Geometry(wkt: "MULTIPOLYGON(((\(ring))),((0 0, 1 0, 1 1, 0 0)))"))
+        shapes.append(
+          try Geometry(
+            wkt:
+              "POLYGON((\(cx - 100) \(cy - 100), \(cx + 100) \(cy - 100), \(cx + 100) \(cy + 100), \(cx - 100) \(cy - 100)), (\(ring)))"
+          ))
+      default: shapes.append(try Geometry(wkt: "POLYGON((\(ring)))"))
+      }
+    }
+    // A big-endian square: left to PlanarRings.
+    var bigEndian: [UInt8] = [0, 0, 0, 0, 3, 0, 0, 0, 1, 0, 0, 0, 5]
+    for (x, y) in [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0), (0.0, 0.0)] {
+      bigEndian += withUnsafeBytes(of: x.bitPattern.bigEndian, Array.init)
+      bigEndian += withUnsafeBytes(of: y.bitPattern.bigEndian, Array.init)
+    }
+    #expect(PlanarRings(try Geometry(wkb: bigEndian))?.isConvex == true)
+    #expect(ConvexRing(bigEndian) == nil)
+
+    let rings = shapes.map { PlanarRings($0)! }
+    let found = shapes.map { ConvexRing($0.wkb) }
+    var convex = 0
+    for k in shapes.indices {
+      #expect((found[k] != nil) == rings[k].isConvex, "shape \(k)")
+      if let ring = found[k] {
+        convex += 1
+        #expect(ring.count == rings[k].vertexCount)
+        #expect(ring.turn * Self.signedArea(rings[k]) > 0, "shape \(k)")
+      }
+    }
+    #expect(convex > 100 && convex < shapes.count - 50)
+    var separated = 0
+    for i in shapes.indices {
+      for j in shapes.indices where j != i {
+        guard let a = found[i], let b = found[j] else { continue }
+        for slack in [0.0, 0.5] {
+          let expected = rings[i].separates(rings[j], slack: slack)
+          #expect(a.separates(shapes[i].wkb, b, shapes[j].wkb, slack: slack) == expected, "pair \(i), \(j)")
+          if expected { separated += 1 }
+        }
+      }
+    }
+    #expect(separated > 1_000)
+  }
+
+  /// Twice the signed area of a one-ring polygon: > 0 counter-clockwise.
+  static func signedArea(_ rings: PlanarRings) -> Double {
+    var sum = 0.0
+    for i in 0..<(rings.vertexCount - 1) {
+      sum += rings.xs[i] * rings.ys[i + 1] - rings.xs[i + 1] * rings.ys[i]
+    }
+    return sum
+  }
+
   @Test("a jittered coverage with injected overlaps: the same pairs and areas as GEOS on every pair")
   func agreesWithGEOS() throws {
     var generator = SplitMix64(seed: 7)
