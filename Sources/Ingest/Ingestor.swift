@@ -119,6 +119,8 @@ public struct Ingestor: Sendable {
           }
           : nil
         defer { overlapCheck?.cancel() }
+        // So do the duplicate codes (70 ms for 100,000 NPNs, after the indexes, before).
+        let duplicateCheck = load.codes.elements.map { codes in Task { Self.duplicates(codes) } }
         try await LayerRepository.attachPartition(
           versionID: version.id, indexDivipola: options.kind == .boundary, on: connection, logger: logger)
         report.secondsReading = (ContinuousClock.now - started).seconds
@@ -135,7 +137,7 @@ public struct Ingestor: Sendable {
         report.findings = load.findings
         report.findings += try await tableChecks(
           options, versionID: version.id, processorFoundNPN: load.foundNPN, overlapCheck: overlapCheck,
-          codes: load.codes.elements, stored: (load.extent, load.written),
+          duplicateCheck: duplicateCheck, stored: (load.extent, load.written),
           connection: connection)
         report.secondsChecking = (ContinuousClock.now - checking).seconds
         if options.strict && !report.findings.isEmpty { throw IngestError.strictFindings(report.findings) }
@@ -408,7 +410,8 @@ public struct Ingestor: Sendable {
   /// Checks over the whole loaded table.
   private func tableChecks(
     _ options: IngestOptions, versionID: Int64, processorFoundNPN: Bool,
-    overlapCheck: Task<[QualityChecks.Overlap], any Error>?, codes: [(code: String, fid: Int64)]?,
+    overlapCheck: Task<[QualityChecks.Overlap], any Error>?,
+    duplicateCheck: Task<[(code: String, fids: [Int64])], Never>?,
     stored: (extent: Envelope?, count: Int), connection: PostgresConnection
   ) async throws -> [Finding] {
     var findings: [Finding] = []
@@ -416,8 +419,8 @@ public struct Ingestor: Sendable {
     /// the stored version.
     func duplicates(_ column: QualityChecks.CodeColumn, finding: String) async throws {
       let found =
-        if let codes {
-          Self.duplicates(codes)
+        if let duplicateCheck {
+          await duplicateCheck.value
         } else {
           try await QualityChecks.duplicates(of: column, versionID: versionID, on: connection, logger: logger)
         }
@@ -632,11 +635,17 @@ public struct Ingestor: Sendable {
   /// The codes held by more than one row, in code order, each with its fids in order (what
   /// `QualityChecks.duplicates` finds in the stored version).
   static func duplicates(_ codes: [(code: String, fid: Int64)]) -> [(code: String, fids: [Int64])] {
-    var fids: [String: [Int64]] = [:]
-    fids.reserveCapacity(codes.count)
-    for (code, fid) in codes { fids[code, default: []].append(fid) }
-    return fids.filter { $0.value.count > 1 }.map { (code: $0.key, fids: $0.value.sorted()) }
-      .sorted { $0.code < $1.code }
+    // One dictionary entry per code, holding where it first came; an array only for the codes
+    // that repeat (an array per code was most of the check's time).
+    var first: [String: Int] = [:]
+    first.reserveCapacity(codes.count)
+    var repeated: [Int: [Int64]] = [:]
+    for (index, (code, fid)) in codes.enumerated() {
+      guard let earlier = first.updateValue(index, forKey: code) else { continue }
+      first[code] = earlier
+      repeated[earlier, default: [codes[earlier].fid]].append(fid)
+    }
+    return repeated.map { (code: codes[$0.key].code, fids: $0.value.sorted()) }.sorted { $0.code < $1.code }
   }
 
   static func combine(_ hashes: [String]) -> String {
