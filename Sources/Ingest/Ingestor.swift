@@ -122,7 +122,8 @@ public struct Ingestor: Sendable {
         // So do the duplicate codes (70 ms for 100,000 NPNs, after the indexes, before).
         let duplicateCheck = load.codes.elements.map { codes in Task { Self.duplicates(codes) } }
         try await LayerRepository.attachPartition(
-          versionID: version.id, indexDivipola: options.kind == .boundary, on: connection, logger: logger)
+          versionID: version.id, rows: load.written, indexDivipola: options.kind == .boundary, on: connection,
+          logger: logger)
         report.secondsReading = (ContinuousClock.now - started).seconds
 
         if load.written == 0 {

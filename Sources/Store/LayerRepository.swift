@@ -209,7 +209,7 @@ public enum LayerRepository {
   /// partition gets an index on the DIVIPOLA code (the municipality looked up by its code);
   /// in other layers one municipality's rows share one code, or the code is not searched.
   public static func attachPartition(
-    versionID: Int64, indexDivipola: Bool, on connection: PostgresConnection, logger: Logger
+    versionID: Int64, rows: Int, indexDivipola: Bool, on connection: PostgresConnection, logger: Logger
   )
     async throws
   {
@@ -218,7 +218,10 @@ public enum LayerRepository {
     let divipola =
       indexDivipola
       ? ["CREATE INDEX \(name)_divipola_idx ON \(name) (divipola) WHERE divipola IS NOT NULL"] : []
-    for statement in [
+    // Parallel workers cost more than they save on smaller tables: starting them took the
+    // primary key and NPN index of 100,000 parcels from about 60 to 85 ms each on two cores.
+    let serial = rows < 500_000 ? ["SET LOCAL max_parallel_maintenance_workers = 0"] : []
+    for statement in serial + [
       "ALTER TABLE \(name) ADD PRIMARY KEY (version_id, fid)",
       "CREATE INDEX \(name)_geom_idx ON \(name) USING gist (geom)",
       "CREATE INDEX \(name)_npn_idx ON \(name) (npn) WHERE npn IS NOT NULL",
@@ -232,7 +235,7 @@ public enum LayerRepository {
       "SET default_statistics_target = 30",
       "ANALYZE \(name) (version_id, fid, source_fid, divipola, npn, geom)",
       "RESET default_statistics_target",
-    ] {
+    ] + (serial.isEmpty ? [] : ["RESET max_parallel_maintenance_workers"]) {
       try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
     }
   }
