@@ -164,7 +164,7 @@ let package = Package(
     .testTarget(
       name: "IngestTests",
       dependencies: [
-        "Ingest", "Store", "Catalog", "Geo", "NodoTestSupport",
+        "Ingest", "Store", "Catalog", "Geo", "Fixtures", "NodoTestSupport",
         .product(name: "PostgresNIO", package: "postgres-nio"),
       ],
       swiftSettings: swiftSettings

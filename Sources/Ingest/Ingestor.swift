@@ -138,7 +138,8 @@ public struct Ingestor: Sendable {
         report.findings = load.findings
         report.findings += try await tableChecks(
           options, versionID: version.id, processorFoundNPN: load.foundNPN, overlapCheck: overlapCheck,
-          duplicateCheck: duplicateCheck, stored: (load.extent, load.written),
+          duplicateCheck: duplicateCheck, stored: (load.extent, load.written), corners: load.corners,
+          repeats: load.repeats,
           connection: connection)
         report.secondsChecking = (ContinuousClock.now - checking).seconds
         if options.strict && !report.findings.isEmpty { throw IngestError.strictFindings(report.findings) }
@@ -187,10 +188,15 @@ public struct Ingestor: Sendable {
     var area = 0.0
     /// The codes that must be unique (NPN of parcels, DIVIPOLA of boundaries) with their fids.
     var codes: Kept<(code: String, fid: Int64)>
+    /// Where the written parcels lie, for cutting a large version into tiles for R3001.
+    var corners: CornerSample
+    /// The codes that may repeat, for a load with more codes than `codes` keeps.
+    var repeats = RepeatCandidates()
 
     init(keep limit: Int) {
       shapes = Kept(limit: limit)
       codes = Kept(limit: limit)
+      corners = CornerSample(limit: max(2, limit / 2))
     }
   }
 
@@ -373,8 +379,14 @@ public struct Ingestor: Sendable {
             switch outcome {
             case .row(let fid, let code, let repaired, let outside, let shape):
               written += 1
-              if let code { load.codes.append((code, fid)) }
-              if let shape { load.shapes.append(shape) }
+              if let code {
+                load.codes.append((code, fid))
+                load.repeats.offer(code)
+              }
+              if let shape {
+                load.shapes.append(shape)
+                load.corners.append(x: shape.envelope.minX, y: shape.envelope.minY)
+              }
               if repaired { load.repaired.append(named) }
               if outside { load.outside.append(named) }
             case .dropped(let reason, let detail):
@@ -413,7 +425,8 @@ public struct Ingestor: Sendable {
     _ options: IngestOptions, versionID: Int64, processorFoundNPN: Bool,
     overlapCheck: Task<[QualityChecks.Overlap], any Error>?,
     duplicateCheck: Task<[(code: String, fids: [Int64])], Never>?,
-    stored: (extent: Envelope?, count: Int), connection: PostgresConnection
+    stored: (extent: Envelope?, count: Int), corners: CornerSample, repeats: RepeatCandidates,
+    connection: PostgresConnection
   ) async throws -> [Finding] {
     var findings: [Finding] = []
     /// Codes that must be unique and are not: from the codes kept during the load, else from
@@ -423,7 +436,9 @@ public struct Ingestor: Sendable {
         if let duplicateCheck {
           await duplicateCheck.value
         } else {
-          try await QualityChecks.duplicates(of: column, versionID: versionID, on: connection, logger: logger)
+          try await QualityChecks.duplicates(
+            of: column, among: Array(repeats.candidates), versionID: versionID, on: connection, logger: logger
+          )
         }
       guard !found.isEmpty else { return }
       findings.append(
@@ -443,7 +458,7 @@ public struct Ingestor: Sendable {
         overlaps = try await overlapCheck.value
       } else {
         overlaps = try await storedParcelOverlaps(
-          versionID: versionID, extent: stored.extent, count: stored.count,
+          versionID: versionID, extent: stored.extent, count: stored.count, corners: corners,
           minimumArea: options.overlapTolerance,
           connection: connection)
       }
@@ -530,13 +545,13 @@ public struct Ingestor: Sendable {
   /// the tile holding the lower-left corner of the two boxes' intersection (a point of both
   /// boxes, so both are read by that tile): exactly once.
   private func storedParcelOverlaps(
-    versionID: Int64, extent: Envelope?, count: Int, minimumArea: Double, connection: PostgresConnection
+    versionID: Int64, extent: Envelope?, count: Int, corners: CornerSample, minimumArea: Double,
+    connection: PostgresConnection
   ) async throws -> [QualityChecks.Overlap] {
     guard let extent else { return [] }
     let perTile = max(1, shapesKeptForChecks / 5)
     let side = max(1, Int((Double(count) / Double(perTile)).squareRoot().rounded(.up)))
-    let (columns, rows) = try await QualityChecks.tileCuts(
-      versionID: versionID, parts: side, on: connection, logger: logger)
+    let (columns, rows) = corners.tileCuts(parts: side)
     let xs = [extent.minX] + columns + [extent.maxX]
     var tiles: [(tile: Envelope, last: (column: Bool, row: Bool))] = []
     for column in 0..<(xs.count - 1) {

@@ -38,35 +38,6 @@ public enum QualityChecks {
     return out
   }
 
-  /// Cuts for `parts` × `parts` tiles of about equal feature counts: `parts - 1` x values
-  /// (quantiles of the boxes' west edges), and for each of the `parts` columns they make,
-  /// `parts - 1` y values (quantiles of its boxes' south edges). Ascending.
-  public static func tileCuts(
-    versionID: Int64, parts: Int, on connection: PostgresConnection, logger: Logger
-  ) async throws -> (columns: [Double], rows: [[Double]]) {
-    guard parts > 1 else { return ([], []) }
-    let fractions = (1..<parts).map { Double($0) / Double(parts) }
-    var columns: [Double] = []
-    let xs = try await connection.query(
-      """
-      SELECT percentile_disc(\(fractions)::float8[]) WITHIN GROUP (ORDER BY ST_XMin(geom))
-      FROM feature WHERE version_id = \(versionID)
-      """, logger: logger)
-    for try await cuts in xs.decode([Double].self) { columns = cuts }
-    var rows = [[Double]](repeating: [], count: parts)
-    let ys = try await connection.query(
-      """
-      SELECT width_bucket(ST_XMin(geom), \(columns)::float8[]),
-             percentile_disc(\(fractions)::float8[]) WITHIN GROUP (ORDER BY ST_YMin(geom))
-      FROM feature WHERE version_id = \(versionID)
-      GROUP BY 1
-      """, logger: logger)
-    for try await (column, cuts) in ys.decode((Int, [Double]).self) where column < parts {
-      rows[column] = cuts
-    }
-    return (columns, rows)
-  }
-
   /// A hole in the union of the version's features (LADM-COL R3006: no gaps between parcels).
   public struct Gap: Sendable, Codable, Equatable {
     public var area: Double
@@ -105,16 +76,19 @@ public enum QualityChecks {
     case divipola
   }
 
-  /// Values of `column` that appear on more than one feature, with their fids.
+  /// Values of `column` among `candidates` that appear on more than one feature, with their
+  /// fids, in code order. Read through the column's index.
   public static func duplicates(
-    of column: CodeColumn, versionID: Int64, on connection: PostgresConnection, logger: Logger
+    of column: CodeColumn, among candidates: [String], versionID: Int64, on connection: PostgresConnection,
+    logger: Logger
   ) async throws -> [(code: String, fids: [Int64])] {
-    // The column name comes from the closed enum above, never from input.
-    let name = column.rawValue
+    guard !candidates.isEmpty else { return [] }
+    // The column name and type come from the closed enum above, never from input.
+    let (name, type) = column == .npn ? ("npn", "text") : ("divipola", "bpchar")
     let rows = try await connection.query(
       """
       SELECT \(unescaped: name)::text, array_agg(fid ORDER BY fid) FROM feature
-      WHERE version_id = \(versionID) AND \(unescaped: name) IS NOT NULL
+      WHERE version_id = \(versionID) AND \(unescaped: name) = ANY(\(candidates)::\(unescaped: type)[])
       GROUP BY \(unescaped: name) HAVING count(*) > 1 ORDER BY \(unescaped: name)
       """, logger: logger)
     var out: [(String, [Int64])] = []
