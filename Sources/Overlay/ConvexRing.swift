@@ -52,12 +52,19 @@ struct ConvexRing: Sendable {
 
   /// The sign of the ring's turns, 0 when they change sign or are all straight.
   private static func turn(_ bytes: UnsafeRawBufferPointer, offset: Int, count: Int) -> Double {
-    let n = count - 1
+    turnSign(vertices: count - 1) { point(bytes, offset, $0) }
+  }
+
+  /// The sign of the turns of a closed ring of `n` distinct vertices (`vertex(k)`, k < n): 1
+  /// counter-clockwise, −1 clockwise, 0 when they change sign or are all straight. Shared with
+  /// `PlanarRings`, so both find the same rings convex.
+  @inline(__always)
+  static func turnSign(vertices n: Int, _ vertex: (Int) -> (Double, Double)) -> Double {
     var sign = 0.0
     for i in 0..<n {
-      let (ax, ay) = point(bytes, offset, i)
-      let (bx, by) = point(bytes, offset, (i + 1) % n)
-      let (cx, cy) = point(bytes, offset, (i + 2) % n)
+      let (ax, ay) = vertex(i)
+      let (bx, by) = vertex((i + 1) % n)
+      let (cx, cy) = vertex((i + 2) % n)
       let turn = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax)
       if turn == 0 { continue }
       if sign == 0 {

@@ -144,19 +144,7 @@ struct PlanarRings {
   /// The sign of the turns of a single convex ring, 0 for anything else.
   private func convex() -> Double {
     guard ringStarts.count == 2, xs.count >= 4 else { return 0 }
-    let n = xs.count - 1
-    var sign = 0.0
-    for i in 0..<n {
-      let (a, b, c) = (i, (i + 1) % n, (i + 2) % n)
-      let turn = orientation(xs[a], ys[a], xs[b], ys[b], xs[c], ys[c])
-      if turn == 0 { continue }
-      if sign == 0 {
-        sign = turn
-      } else if (turn > 0) != (sign > 0) {
-        return 0
-      }
-    }
-    return sign == 0 ? 0 : (sign > 0 ? 1 : -1)
+    return ConvexRing.turnSign(vertices: xs.count - 1) { (xs[$0], ys[$0]) }
   }
 
   /// A convex polygon's edges, relative to its first vertex, ready to clip rings by
