@@ -109,15 +109,26 @@ public struct Ingestor: Sendable {
         report.dropped = Array(load.dropped.prefix(IngestReport.listLimit))
         report.zOrMDropped = load.zm
         report.curvesLinearized = load.linearized
-        // R3001 needs only the written shapes: it runs while PostgreSQL builds the indexes
-        // (unless there were too many to keep: then it reads them back, after).
+        // R3001 needs only the written shapes: it runs while PostgreSQL builds the indexes, on
+        // the shapes kept, or tile by tile from the local file they went to past the limit.
         let tolerance = options.overlapTolerance
-        let overlapCheck =
-          options.kind == .cadastral
-          ? load.shapes.elements.map { shapes in
-            Task { try await self.parcelOverlaps(shapes, minimumArea: tolerance) }
+        defer { load.spill?.remove() }
+        try load.spill?.flush()
+        var overlapCheck: Task<[QualityChecks.Overlap], any Error>?
+        if options.kind == .cadastral {
+          if let shapes = load.shapes.elements {
+            overlapCheck = Task { try await self.parcelOverlaps(shapes, minimumArea: tolerance) }
+          } else if let spill = load.spill, let extent = load.extent {
+            let layout = TileLayout(
+              extent: extent, count: load.written, perTile: max(1, shapesKeptForChecks / 5),
+              corners: load.corners)
+            let (file, directory) = (spill.file, spill.directory)
+            overlapCheck = Task {
+              try await self.spilledParcelOverlaps(
+                file, in: directory, layout: layout, minimumArea: tolerance)
+            }
           }
-          : nil
+        }
         defer { overlapCheck?.cancel() }
         // So do the duplicate codes (70 ms for 100,000 NPNs, after the indexes, before).
         let duplicateCheck = load.codes.elements.map { codes in Task { Self.duplicates(codes) } }
@@ -138,8 +149,7 @@ public struct Ingestor: Sendable {
         report.findings = load.findings
         report.findings += try await tableChecks(
           options, versionID: version.id, processorFoundNPN: load.foundNPN, overlapCheck: overlapCheck,
-          duplicateCheck: duplicateCheck, stored: (load.extent, load.written), corners: load.corners,
-          repeats: load.repeats,
+          duplicateCheck: duplicateCheck, repeats: load.repeats,
           connection: connection)
         report.secondsChecking = (ContinuousClock.now - checking).seconds
         if options.strict && !report.findings.isEmpty { throw IngestError.strictFindings(report.findings) }
@@ -192,6 +202,8 @@ public struct Ingestor: Sendable {
     var corners: CornerSample
     /// The codes that may repeat, for a load with more codes than `codes` keeps.
     var repeats = RepeatCandidates()
+    /// The written shapes, once there are more than `shapes` keeps.
+    var spill: ShapeSpill?
 
     init(keep limit: Int) {
       shapes = Kept(limit: limit)
@@ -384,8 +396,15 @@ public struct Ingestor: Sendable {
                 load.repeats.offer(code)
               }
               if let shape {
-                load.shapes.append(shape)
                 load.corners.append(x: shape.envelope.minX, y: shape.envelope.minY)
+                if load.spill == nil, let kept = load.shapes.elements, kept.count == load.shapes.limit {
+                  // Past the limit, the shapes go to a local file.
+                  let spill = try ShapeSpill()
+                  for earlier in kept { try spill.append(earlier) }
+                  load.spill = spill
+                }
+                try load.spill?.append(shape)
+                load.shapes.append(shape)
               }
               if repaired { load.repaired.append(named) }
               if outside { load.outside.append(named) }
@@ -425,8 +444,7 @@ public struct Ingestor: Sendable {
     _ options: IngestOptions, versionID: Int64, processorFoundNPN: Bool,
     overlapCheck: Task<[QualityChecks.Overlap], any Error>?,
     duplicateCheck: Task<[(code: String, fids: [Int64])], Never>?,
-    stored: (extent: Envelope?, count: Int), corners: CornerSample, repeats: RepeatCandidates,
-    connection: PostgresConnection
+    repeats: RepeatCandidates, connection: PostgresConnection
   ) async throws -> [Finding] {
     var findings: [Finding] = []
     /// Codes that must be unique and are not: from the codes kept during the load, else from
@@ -453,15 +471,7 @@ public struct Ingestor: Sendable {
         findings.append(Finding(code: "npn_not_mapped", count: 0, examples: [], detail: nil))
       }
       try await duplicates(.npn, finding: "npn_duplicate")
-      let overlaps: [QualityChecks.Overlap]
-      if let overlapCheck {
-        overlaps = try await overlapCheck.value
-      } else {
-        overlaps = try await storedParcelOverlaps(
-          versionID: versionID, extent: stored.extent, count: stored.count, corners: corners,
-          minimumArea: options.overlapTolerance,
-          connection: connection)
-      }
+      let overlaps = try await overlapCheck?.value ?? []
       if !overlaps.isEmpty {
         let area = overlaps.reduce(0) { $0 + $1.area }
         findings.append(
@@ -538,51 +548,35 @@ public struct Ingestor: Sendable {
     }.sorted { ($1.area, $0.fidA, $0.fidB) < ($0.area, $1.fidA, $1.fidB) }
   }
 
-  /// R3001 over a stored version too large to keep in memory, tile by tile, each tile's
-  /// features read back with the spatial index. Tiles hold about a fifth of the kept limit
-  /// (20,000) features each, whatever their spread: columns cut at quantiles of the boxes'
-  /// west edges, each column cut at quantiles of its boxes' south edges. A pair is checked by
-  /// the tile holding the lower-left corner of the two boxes' intersection (a point of both
-  /// boxes, so both are read by that tile): exactly once.
-  private func storedParcelOverlaps(
-    versionID: Int64, extent: Envelope?, count: Int, corners: CornerSample, minimumArea: Double,
-    connection: PostgresConnection
+  /// R3001 over a load too large to keep in memory, tile by tile from the local file its
+  /// shapes went to. Tiles hold about a fifth of the kept limit (20,000) shapes each, whatever
+  /// their spread (`TileLayout`). A pair is checked by the tile holding the lower-left corner
+  /// of the two boxes' intersection (a point of both boxes, so both are in that tile's file):
+  /// exactly once.
+  private func spilledParcelOverlaps(
+    _ file: URL, in directory: URL, layout: TileLayout, minimumArea: Double
   ) async throws -> [QualityChecks.Overlap] {
-    guard let extent else { return [] }
-    let perTile = max(1, shapesKeptForChecks / 5)
-    let side = max(1, Int((Double(count) / Double(perTile)).squareRoot().rounded(.up)))
-    let (columns, rows) = corners.tileCuts(parts: side)
-    let xs = [extent.minX] + columns + [extent.maxX]
-    var tiles: [(tile: Envelope, last: (column: Bool, row: Bool))] = []
-    for column in 0..<(xs.count - 1) {
-      let ys = [extent.minY] + (column < rows.count ? rows[column] : []) + [extent.maxY]
-      for row in 0..<(ys.count - 1) where xs[column] <= xs[column + 1] && ys[row] <= ys[row + 1] {
-        tiles.append(
-          (
-            Envelope(minX: xs[column], minY: ys[row], maxX: xs[column + 1], maxY: ys[row + 1]),
-            (column == xs.count - 2, row == ys.count - 2)
-          ))
-      }
+    let files = try await NIOThreadPool.singleton.runIfActive {
+      try ShapeSpill.split(file, layout: layout, into: directory)
     }
-    let logger = self.logger
-    func read(_ tile: Envelope) -> Task<[Shape], any Error> {
+    try? FileManager.default.removeItem(at: file)
+    func read(_ index: Int) -> Task<[Shape], any Error> {
       Task {
-        try await QualityChecks.features(versionID: versionID, meeting: tile, on: connection, logger: logger)
-          .map { fid, wkb in
-            let geometry = Geometry(postgisWKB: wkb)
-            let envelope = try Envelope(polygonWKB: geometry) ?? GeometryContext().read(geometry).envelope()
-            return Shape(fid: fid, envelope: envelope, geometry: geometry)
-          }
+        try await NIOThreadPool.singleton.runIfActive {
+          defer { try? FileManager.default.removeItem(at: files[index]) }
+          return try ShapeSpill.shapes(in: files[index])
+        }
       }
     }
     // The next tile is read while this one is checked.
-    var next = tiles.first.map { read($0.tile) }
+    var next = layout.tiles.isEmpty ? nil : read(0)
     defer { next?.cancel() }
     var found: [QualityChecks.Overlap] = []
-    for (index, (tile, last)) in tiles.enumerated() {
+    for (index, (tile, last)) in layout.tiles.enumerated() {
+      try Task.checkCancellation()
       guard let reading = next else { break }
       let shapes = try await reading.value
-      next = index + 1 < tiles.count ? read(tiles[index + 1].tile) : nil
+      next = index + 1 < layout.tiles.count ? read(index + 1) : nil
       found += try await parcelOverlaps(shapes, minimumArea: minimumArea, owner: tile, last: last)
     }
     return found.sorted { ($1.area, $0.fidA, $0.fidB) < ($0.area, $1.fidA, $1.fidB) }

@@ -17,27 +17,6 @@ public enum QualityChecks {
     }
   }
 
-  /// The version's features whose boxes meet `box` (EPSG:9377), as (fid, WKB), by fid; read
-  /// in rows of 4,000 (a row per feature costs more to decode than to read).
-  public static func features(
-    versionID: Int64, meeting box: Envelope, on connection: PostgresConnection, logger: Logger
-  ) async throws -> [(Int64, [UInt8])] {
-    let rows = try await connection.query(
-      """
-      SELECT array_agg(fid), array_agg(octet_length(wkb)), string_agg(wkb, ''::bytea)
-      FROM (SELECT fid, ST_AsBinary(geom) AS wkb FROM feature
-            WHERE version_id = \(versionID)
-              AND geom && ST_MakeEnvelope(\(box.minX), \(box.minY), \(box.maxX), \(box.maxY), 9377)
-            ORDER BY fid) p
-      GROUP BY fid / 4000
-      """, logger: logger)
-    var out: [(Int64, [UInt8])] = []
-    for try await (fids, lengths, blob) in rows.decode(([Int64], [Int32], ByteBuffer).self) {
-      out += zip(fids, AggregatedRows.split(blob, lengths: lengths)).map { ($0, $1) }
-    }
-    return out
-  }
-
   /// A hole in the union of the version's features (LADM-COL R3006: no gaps between parcels).
   public struct Gap: Sendable, Codable, Equatable {
     public var area: Double

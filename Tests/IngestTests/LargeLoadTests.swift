@@ -1,4 +1,5 @@
 import Fixtures
+import Geo
 import Testing
 
 @testable import Ingest
@@ -81,6 +82,56 @@ struct RepeatCandidatesTests {
       } else {
         #expect(filter.candidates.count > 90_000)
       }
+    }
+  }
+}
+
+/// The local file R3001 reads a large load's shapes from, tile by tile.
+@Suite("Shape spill and its tiles")
+struct ShapeSpillTests {
+  @Test("shapes come back from the file as written, each in every tile its box meets, in order")
+  func roundTrip() throws {
+    var generator = SplitMix64(seed: 3)
+    var corners = CornerSample(limit: 300)
+    var shapes: [Shape] = []
+    let spill = try ShapeSpill()
+    defer { spill.remove() }
+    for fid in 0..<5_000 {
+      let (x, y) = (generator.uniform(0, 1_000), generator.uniform(0, 1_000))
+      let (w, h) = (generator.uniform(0.5, 40), generator.uniform(0.5, 40))
+      let ring = [(x, y), (x + w, y), (x + w, y + h), (x, y + h), (x, y)]
+      let geometry = try Geometry(
+        wkt: "POLYGON((\(ring.map { "\($0.0) \($0.1)" }.joined(separator: ", "))))")
+      let shape = Shape(
+        fid: Int64(fid) * 7, envelope: Envelope(minX: x, minY: y, maxX: x + w, maxY: y + h),
+        geometry: geometry)
+      shapes.append(shape)
+      corners.append(x: x, y: y)
+      try spill.append(shape)
+    }
+    try spill.flush()
+    let read = try ShapeSpill.shapes(in: spill.file)
+    #expect(read.map(\.fid) == shapes.map(\.fid))
+    #expect(read.map(\.geometry) == shapes.map(\.geometry))
+    #expect(zip(read, shapes).allSatisfy { $0.envelope == $1.envelope })
+
+    let extent = shapes.dropFirst().reduce(shapes[0].envelope) { $0.union($1.envelope) }
+    let layout = TileLayout(extent: extent, count: shapes.count, perTile: 200, corners: corners)
+    #expect(layout.tiles.count >= 16)
+    let files = try ShapeSpill.split(spill.file, layout: layout, into: spill.directory)
+    for (index, file) in files.enumerated() {
+      let tile = layout.tiles[index].tile
+      let expected = shapes.filter { $0.envelope.intersects(tile) }.map(\.fid)
+      #expect(try ShapeSpill.shapes(in: file).map(\.fid) == expected, "tile \(index)")
+    }
+    // Every point of the extent is in exactly one tile.
+    for _ in 0..<2_000 {
+      let (x, y) = (generator.uniform(extent.minX, extent.maxX), generator.uniform(extent.minY, extent.maxY))
+      let owners = layout.tiles.filter { tile, last in
+        x >= tile.minX && (x < tile.maxX || (last.column && x <= tile.maxX)) && y >= tile.minY
+          && (y < tile.maxY || (last.row && y <= tile.maxY))
+      }
+      #expect(owners.count == 1, "(\(x), \(y))")
     }
   }
 }
