@@ -54,13 +54,13 @@ final class ShapeSpill {
     out += shape.geometry.wkb
   }
 
-  /// Calls `body` with each record of `file` in order, and the record's bytes; reads a few
-  /// megabytes at a time.
+  /// Calls `body` with each record of `file` in order, and the record's bytes; reads a
+  /// megabyte at a time.
   static func forEachRecord(in file: URL, _ body: (Shape, ArraySlice<UInt8>) throws -> Void) throws {
     let handle = try FileHandle(forReadingFrom: file)
     defer { try? handle.close() }
     var pending: [UInt8] = []
-    while let chunk = try handle.read(upToCount: 4 << 20), !chunk.isEmpty {
+    while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
       pending += chunk
       var offset = 0
       while let (shape, end) = try decode(pending, at: offset) {
@@ -121,7 +121,7 @@ final class ShapeSpill {
     try forEachRecord(in: file) { shape, bytes in
       for tile in layout.tiles(meeting: shape.envelope) {
         buffers[tile] += bytes
-        if buffers[tile].count >= 256 << 10 {
+        if buffers[tile].count >= 64 << 10 {
           try appendBytes(buffers[tile], to: files[tile])
           buffers[tile].removeAll(keepingCapacity: true)
         }
