@@ -392,8 +392,12 @@ public struct Ingestor: Sendable {
             case .row(let fid, let code, let repaired, let outside, let shape):
               written += 1
               if let code {
+                // The filter is needed only past the limit: it gets the kept codes then.
+                if let kept = load.codes.elements, kept.count == load.codes.limit {
+                  for (earlier, _) in kept { load.repeats.offer(earlier) }
+                }
                 load.codes.append((code, fid))
-                load.repeats.offer(code)
+                if load.codes.elements == nil { load.repeats.offer(code) }
               }
               if let shape {
                 load.corners.append(x: shape.envelope.minX, y: shape.envelope.minY)

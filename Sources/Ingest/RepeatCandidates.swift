@@ -4,16 +4,19 @@
 /// million codes), which the stored version tells apart. Grouping a million stored NPNs to
 /// find the repeats took PostgreSQL 1.2 s; looking up the candidates takes milliseconds.
 struct RepeatCandidates {
-  private var words: [UInt64]
+  private let bits: Int
+  /// Allocated by the first code offered: most loads never need the filter.
+  private var words: [UInt64] = []
   private(set) var candidates: Set<String> = []
 
   /// A filter of `bits` bits (a power of two, at least 64).
   init(bits: Int = 1 << 24) {
     precondition(bits >= 64 && bits & (bits - 1) == 0, "a Bloom filter of \(bits) bits")
-    words = [UInt64](repeating: 0, count: bits / 64)
+    self.bits = bits
   }
 
   mutating func offer(_ code: String) {
+    if words.isEmpty { words = [UInt64](repeating: 0, count: bits / 64) }
     var hasher = Hasher()
     hasher.combine(code)
     let hash = UInt64(bitPattern: Int64(hasher.finalize()))
