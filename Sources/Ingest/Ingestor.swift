@@ -23,9 +23,10 @@ public struct Ingestor: Sendable {
   let database: Database
   let catalog: DeterminantCatalog
   let logger: Logger
-  /// Up to this many written parcels, R3001 runs on the shapes kept from the load, while the
-  /// indexes are built; above it, on the stored version read back tile by tile, so memory
-  /// does not grow with the layer. It sets the peak: a larger load keeps this many shapes
+  /// Up to this many written parcels, R3001 and the duplicate codes run on what was kept from
+  /// the load, while the indexes are built; above it, R3001 reads the shapes tile by tile from
+  /// a local file and the duplicates are looked up among a filter's candidates, so memory does
+  /// not grow with the layer. It sets the peak: a larger load keeps this many shapes
   /// until it passes the limit (250,000 made a million parcels peak at 200 MiB; with 100,000
   /// the million peaks where 100,000 do, about 150 MiB).
   let shapesKeptForChecks: Int
@@ -200,9 +201,9 @@ public struct Ingestor: Sendable {
     var codes: Kept<(code: String, fid: Int64)>
     /// Where the written parcels lie, for cutting a large version into tiles for R3001.
     var corners: CornerSample
-    /// The codes that may repeat, for a load with more codes than `codes` keeps.
+    /// The codes that may repeat, fed with the codes `codes` does not keep.
     var repeats = RepeatCandidates()
-    /// The written shapes, once there are more than `shapes` keeps.
+    /// The written shapes `shapes` does not keep.
     var spill: ShapeSpill?
 
     init(keep limit: Int) {
@@ -213,7 +214,7 @@ public struct Ingestor: Sendable {
   }
 
   /// Rows' data kept for the checks over the whole layer, up to `limit`: past it, none, and the
-  /// checks read the stored version instead, so memory does not grow with the layer.
+  /// checks go another way (a local file, a filter), so memory does not grow with the layer.
   struct Kept<Element> {
     let limit: Int
     /// Nil once more than `limit` were offered.
@@ -221,9 +222,16 @@ public struct Ingestor: Sendable {
 
     init(limit: Int) { self.limit = limit }
 
-    mutating func append(_ element: Element) {
-      elements?.append(element)
-      if let count = elements?.count, count > limit { elements = nil }
+    /// Keeps `element` while under the limit, and returns what is not kept for the other way:
+    /// nothing while under it, everything kept so far with `element` when it passes it, then
+    /// `element` alone.
+    mutating func append(_ element: Element) -> [Element] {
+      guard elements != nil else { return [element] }
+      // In place: a copy taken out of the optional would copy every element on each append.
+      elements!.append(element)
+      guard elements!.count > limit else { return [] }
+      defer { elements = nil }
+      return elements!
     }
   }
 
@@ -392,23 +400,15 @@ public struct Ingestor: Sendable {
             case .row(let fid, let code, let repaired, let outside, let shape):
               written += 1
               if let code {
-                // The filter is needed only past the limit: it gets the kept codes then.
-                if let kept = load.codes.elements, kept.count == load.codes.limit {
-                  for (earlier, _) in kept { load.repeats.offer(earlier) }
-                }
-                load.codes.append((code, fid))
-                if load.codes.elements == nil { load.repeats.offer(code) }
+                for (passed, _) in load.codes.append((code, fid)) { load.repeats.offer(passed) }
               }
               if let shape {
                 load.corners.append(x: shape.envelope.minX, y: shape.envelope.minY)
-                if load.spill == nil, let kept = load.shapes.elements, kept.count == load.shapes.limit {
-                  // Past the limit, the shapes go to a local file.
-                  let spill = try ShapeSpill()
-                  for earlier in kept { try spill.append(earlier) }
-                  load.spill = spill
+                let passed = load.shapes.append(shape)
+                if !passed.isEmpty {
+                  if load.spill == nil { load.spill = try ShapeSpill() }
+                  for shape in passed { try load.spill?.append(shape) }
                 }
-                try load.spill?.append(shape)
-                load.shapes.append(shape)
               }
               if repaired { load.repaired.append(named) }
               if outside { load.outside.append(named) }

@@ -34,7 +34,7 @@ struct ConvexRing: Sendable {
       guard uint32(at) == 1, let count = uint32(at + 4), count >= 4, at + 8 + 16 * count <= bytes.count
       else { return nil }
       let offset = at + 8
-      let turn = Self.turn(bytes, offset: offset, count: count)
+      let turn = Self.turnSign(vertices: count - 1) { Self.point(bytes, offset, $0) }
       return turn == 0 ? nil : (offset, count, turn)
     }
     guard let found else { return nil }
@@ -48,11 +48,6 @@ struct ConvexRing: Sendable {
       Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt64.self))),
       Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: at + 8, as: UInt64.self)))
     )
-  }
-
-  /// The sign of the ring's turns, 0 when they change sign or are all straight.
-  private static func turn(_ bytes: UnsafeRawBufferPointer, offset: Int, count: Int) -> Double {
-    turnSign(vertices: count - 1) { point(bytes, offset, $0) }
   }
 
   /// The sign of the turns of a closed ring of `n` distinct vertices (`vertex(k)`, k < n): 1

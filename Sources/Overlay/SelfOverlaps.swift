@@ -117,17 +117,7 @@ public enum SelfOverlaps {
     var met: [Int] = []
     for i in members {
       index.grid.query(envelopes[i], into: &met)
-      let convex = minimumArea > 0 ? index.convex[i] : nil
       for j in met where j > i && accept(i, j) {
-        // Two convex rings, the common case: the first test of `Cache.below`, on the bytes.
-        if let a = convex, let b = index.convex[j] {
-          let (wkbA, wkbB) = (cache.geometry(i).wkb, cache.geometry(j).wkb)
-          if a.separates(wkbA, b, wkbB, slack: Cache.slack(envelopes[i], minimumArea))
-            || b.separates(wkbB, a, wkbA, slack: Cache.slack(envelopes[j], minimumArea))
-          {
-            continue
-          }
-        }
         guard try !cache.clearlyBelow(i, j, minimumArea: minimumArea) else { continue }
         // Prepare the larger box: it is the one met by many pairs.
         let (big, small) = boxArea(envelopes[i]) >= boxArea(envelopes[j]) ? (i, j) : (j, i)
@@ -215,6 +205,17 @@ public enum SelfOverlaps {
     /// computed on a neighbour's edge are rarely exactly on it, and leave overlaps of 1e-10 m²).
     /// A member with many vertices is taken piece by piece.
     mutating func clearlyBelow(_ i: Int, _ j: Int, minimumArea: Double) throws -> Bool {
+      // Two convex rings, the common case: the first test of `below`, on their bytes, before
+      // either is read into `PlanarRings`.
+      if minimumArea > 0, let a = index.convex[i], let b = index.convex[j] {
+        let (wkbA, wkbB) = (geometry(i).wkb, geometry(j).wkb)
+        let envelopes = index.grid.envelopes
+        if a.separates(wkbA, b, wkbB, slack: Self.slack(envelopes[i], minimumArea))
+          || b.separates(wkbB, a, wkbA, slack: Self.slack(envelopes[j], minimumArea))
+        {
+          return true
+        }
+      }
       let a = planar(i)
       let b = planar(j)
       if let a, let b { return Self.below(a, b, minimumArea: minimumArea) ?? false }

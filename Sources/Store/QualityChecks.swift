@@ -53,6 +53,9 @@ public enum QualityChecks {
   public enum CodeColumn: String, Sendable {
     case npn
     case divipola
+
+    /// The column's SQL type, for comparing it with an array of text.
+    var sqlType: String { self == .npn ? "text" : "bpchar" }
   }
 
   /// Values of `column` among `candidates` that appear on more than one feature, with their
@@ -63,7 +66,7 @@ public enum QualityChecks {
   ) async throws -> [(code: String, fids: [Int64])] {
     guard !candidates.isEmpty else { return [] }
     // The column name and type come from the closed enum above, never from input.
-    let (name, type) = column == .npn ? ("npn", "text") : ("divipola", "bpchar")
+    let (name, type) = (column.rawValue, column.sqlType)
     let rows = try await connection.query(
       """
       SELECT \(unescaped: name)::text, array_agg(fid ORDER BY fid) FROM feature
