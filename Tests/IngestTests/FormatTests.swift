@@ -127,20 +127,28 @@ struct UniqueCodeTests {
 
 @Suite("Properties served for a feature")
 struct ServedPropertiesTests {
+  /// A fixture holding one layer loaded from squares with `properties` (GeoJSON objects).
+  static func loaded(
+    _ name: String, _ properties: [String], options: (String) -> IngestOptions
+  ) async throws -> IngestFixture {
+    let fixture = try await IngestFixture.make(name)
+    let scratch = try Scratch()
+    let path = try scratch.write("\(name).geojson", UniqueCodeTests.squares(properties))
+    _ = try await fixture.ingest(options(path))
+    return fixture
+  }
+
   @Test(
     "the NPN and DIVIPOLA code the ingest extracted are stored among the attributes, replacing columns named alike"
   )
   func codesAmongAttributes() async throws {
-    let fixture = try await IngestFixture.make("served")
-    let scratch = try Scratch()
-    let parcels = try scratch.write(
-      "predios.geojson",
-      UniqueCodeTests.squares([
+    let fixture = try await Self.loaded(
+      "served",
+      [
         #"{"npn":" 253940001000000010001000000000 ","divipola":"99999","npn_alt":null}"#,
         #"{"npn":"25394000100000001000200000000A"}"#, #"{"matricula":"50C-1"}"#,
-      ]))
-    _ = try await fixture.ingest(
-      IngestOptions(paths: [parcels], layer: "predios", kind: .cadastral, divipola: "25001"))
+      ]
+    ) { IngestOptions(paths: [$0], layer: "predios", kind: .cadastral, divipola: "25001") }
     let served = try await fixture.one(
       "SELECT string_agg(attributes::text, '|' ORDER BY fid) FROM feature", as: String.self)
     #expect(
@@ -157,18 +165,14 @@ extension ServedPropertiesTests {
     "attribute text with quotes, backslashes, tabs, newlines, control characters and accents is stored as it came"
   )
   func escapedText() async throws {
-    let fixture = try await IngestFixture.make("escapes")
-    let scratch = try Scratch()
     let nasty = "Vereda \"La Ñ\"\\Sur\t(cañada)\nlínea 2\r\u{1}fin 🌿"
     let encoded = String(
       decoding: try JSONSerialization.data(withJSONObject: [nasty], options: []), as: UTF8.self
     )
     .dropFirst().dropLast()
-    let path = try scratch.write(
-      "reserva.geojson",
-      UniqueCodeTests.squares([#"{"nombre":\#(encoded),"clave\\tab\t":"x"}"#]))
-    _ = try await fixture.ingest(
-      IngestOptions(paths: [path], layer: "reserva", kind: .determinant, type: "2"))
+    let fixture = try await Self.loaded("escapes", [#"{"nombre":\#(encoded),"clave\\tab\t":"x"}"#]) {
+      IngestOptions(paths: [$0], layer: "reserva", kind: .determinant, type: "2")
+    }
     #expect(try await fixture.one("SELECT attributes->>'nombre' FROM feature", as: String.self) == nasty)
     #expect(
       try await fixture.one("SELECT attributes->>E'clave\\\\tab\\t' FROM feature", as: String.self) == "x")
