@@ -309,8 +309,7 @@ public struct Ingestor: Sendable {
           guard planIndex < plan.count else { return nil }
           let item = plan[planIndex]
           do {
-            let source = try VectorSource(path: item.dataset, encoding: options.encoding)
-            reader = try LayerReader(source: source, layer: item.layerIndex)
+            reader = try LayerReader(source: item.opened.source, layer: item.layerIndex)
           } catch let error as GeoError {
             throw IngestError.source(path: item.path, error)
           }
