@@ -141,7 +141,7 @@ let package = Package(
     ),
 
     .testTarget(
-      name: "GeoTests", dependencies: ["Geo", "NodoTestSupport"], swiftSettings: swiftSettings),
+      name: "GeoTests", dependencies: ["Geo", "Fixtures", "NodoTestSupport"], swiftSettings: swiftSettings),
     .testTarget(name: "CatalogTests", dependencies: ["Catalog"], swiftSettings: swiftSettings),
     .testTarget(
       name: "OverlayTests", dependencies: ["Overlay", "Geo", "Fixtures"], swiftSettings: swiftSettings),

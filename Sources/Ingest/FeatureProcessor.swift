@@ -77,30 +77,43 @@ final class FeatureProcessor {
   func process(_ feature: Feature, fid: Int64, writer: FeatureRowWriter, rows: inout [UInt8]) -> Outcome {
     guard let wkb = feature.wkb else { return .dropped(reason: "null_geometry", detail: nil) }
     do {
-      var geometry = try context.read(wkb: wkb)
-      if try geometry.isEmpty() { return .dropped(reason: "empty_geometry", detail: nil) }
-      // Invalid as delivered counts as repaired even when reprojection happens to fix it.
-      let sourceInvalid = try transformer != nil && !geometry.isValid()
-      if let transformer { geometry = try transformer.transform(geometry) }
-      let type = try geometry.type()
-      let featureFamily = type.family
-      if let family, family != featureFamily, featureFamily != .mixed {
-        return .dropped(reason: "wrong_family", detail: featureFamily.rawValue)
+      let stored: Geometry
+      let envelope: Envelope
+      let planarArea: Double?
+      var repaired = false
+      if transformer == nil, family == nil || family == .polygon, let convex = ConvexPolygonWKB(wkb) {
+        // Valid as it stands (no GEOS geometry needed): stored as GEOS would write it.
+        if family == nil { family = .polygon }
+        stored = Geometry(uncheckedWKB: convex.multiPolygon)
+        envelope = convex.envelope
+        planarArea = convex.area
+      } else {
+        var geometry = try context.read(wkb: wkb)
+        if try geometry.isEmpty() { return .dropped(reason: "empty_geometry", detail: nil) }
+        // Invalid as delivered counts as repaired even when reprojection happens to fix it.
+        let sourceInvalid = try transformer != nil && !geometry.isValid()
+        if let transformer { geometry = try transformer.transform(geometry) }
+        let type = try geometry.type()
+        let featureFamily = type.family
+        if let family, family != featureFamily, featureFamily != .mixed {
+          return .dropped(reason: "wrong_family", detail: featureFamily.rawValue)
+        }
+        let (valid, repair) = try geometry.repaired()
+        let final = featureFamily == .polygon ? valid : try valid.asMulti()
+        if try final.isEmpty() { return .dropped(reason: "collapsed", detail: repair.reason) }
+        // What GEOS accepted as valid is stored exactly (WKB keeps every bit); only what
+        // make-valid produced is checked again.
+        if repair.reason != nil, try !final.isValid() { note("invalid_after_repair", fid) }
+        if family == nil, featureFamily != .mixed { family = featureFamily }
+        envelope = try final.envelope()
+        planarArea = featureFamily == .polygon ? try final.area() : nil
+        stored = try final.geometry()
+        repaired = repair.changed || sourceInvalid
       }
-      let (valid, repair) = try geometry.repaired()
-      let final = featureFamily == .polygon ? valid : try valid.asMulti()
-      if try final.isEmpty() { return .dropped(reason: "collapsed", detail: repair.reason) }
-      // What GEOS accepted as valid is stored exactly (WKB keeps every bit); only what make-valid
-      // produced is checked again.
-      if repair.reason != nil, try !final.isValid() { note("invalid_after_repair", fid) }
-      if family == nil, featureFamily != .mixed { family = featureFamily }
-      let envelope = try final.envelope()
       extent = extent.map { $0.union(envelope) } ?? envelope
       let outside = !CRSIdentifier.colombiaCTM12.intersects(envelope)
-      let planarArea = featureFamily == .polygon ? try final.area() : nil
       area += planarArea ?? 0
       let (npn, code) = checks(feature.values, fid: fid, area: planarArea)
-      let stored = try final.geometry()
       let (names, extra) = (self.names, self.extra)
       writer.append(
         fid: fid, sourceFID: feature.fid, divipola: code, npn: npn, to: &rows,
@@ -116,7 +129,7 @@ final class FeatureProcessor {
         default: nil
         }
       return .row(
-        fid: fid, code: unique, repaired: repair.changed || sourceInvalid, outside: outside,
+        fid: fid, code: unique, repaired: repaired, outside: outside,
         shape: kind == .cadastral ? Shape(fid: fid, envelope: envelope, geometry: stored) : nil)
     } catch let error as GeoError {
       return .dropped(reason: "unreadable_geometry", detail: error.message)
