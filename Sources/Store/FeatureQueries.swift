@@ -269,7 +269,12 @@ public enum FeatureQueries {
   /// across its edge are tested. A CASE, not an OR: PostgreSQL turned the OR into two bitmap
   /// index scans.
   static func inBox(_ box: String, inner: String) -> String {
-    "t.geom && \(box) AND CASE WHEN t.geom @ \(inner) THEN true ELSE ST_Intersects(t.geom, \(box)) END"
+    "t.geom && \(box) AND \(meetsBox(box, inner: inner))"
+  }
+
+  /// Whether a row `t` whose box overlaps `box` meets it (`inBox`'s exact part).
+  static func meetsBox(_ box: String, inner: String) -> String {
+    "CASE WHEN t.geom @ \(inner) THEN true ELSE ST_Intersects(t.geom, \(box)) END"
   }
 
   /// Only the properties named in `names` (an SQL text[] expression) of a row `t`.
@@ -515,11 +520,19 @@ enum LayerStatement {
   }
 
   /// The version's features as the dynamic query writes them, read from its partition.
-  static var select: String {
+  static var select: String { select(from: rows) }
+
+  /// The version's rows (`id`, `geom`, `props`).
+  static var rows: String {
+    FeatureQueries.layerRows(shape.version, table: LayerRepository.partition(shape.version))
+  }
+
+  /// The features of `rows`, an SQL query of the version's rows, as the dynamic query writes them.
+  static func select(from rows: String) -> String {
     let properties = shape.selected ? FeatureQueries.selectedProperties("$1") : "t.props"
     return """
       SELECT t.id, \(FeatureQueries.featureJSON(srid: shape.srid, flip: shape.flip, properties: properties)) AS json
-      FROM (\(FeatureQueries.layerRows(shape.version, table: LayerRepository.partition(shape.version)))) t
+      FROM (\(rows)) t
       """
   }
 
@@ -581,9 +594,22 @@ struct LayerFeatures: PostgresPreparedStatement {
       guard LayerStatement.shape.boxSRID != 0 else {
         return LayerStatement.checked("WHERE " + page, limit: "$\(key + 1)")
       }
-      let box = FeatureQueries.inBox(
-        "(SELECT $\(key + 2)::geometry)", inner: "(SELECT $\(key + 3)::geometry)")
-      return LayerStatement.checked("WHERE \(box) AND " + page, limit: "$\(key + 1)")
+      // The rows whose boxes overlap the box, in fid order, are tested against the box itself
+      // (GEOS for those across its edge) only until the page is full: behind the fence
+      // (OFFSET 0) PostgreSQL cannot move the test below the sort, which tested every
+      // candidate. Only for a small box: its candidates are few, and their sort cheap.
+      let box = "(SELECT $\(key + 2)::geometry)"
+      let candidates = """
+        SELECT c.* FROM (\(LayerStatement.rows)) c
+        WHERE c.geom && \(box) AND c.id > $\(key) ORDER BY c.id OFFSET 0
+        """
+      let boxed = """
+        \(LayerStatement.select(from: candidates))
+        WHERE \(FeatureQueries.meetsBox(box, inner: "(SELECT $\(key + 3)::geometry)"))
+        ORDER BY t.id LIMIT $\(key + 1)
+        """
+      return FeatureQueries.checked(
+        .layer(versionID: LayerStatement.shape.version), boxed, limit: "$\(key + 1)")
     }
   }
   static var bindingDataTypes: [PostgresDataType] {
