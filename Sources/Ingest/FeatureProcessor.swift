@@ -40,12 +40,19 @@ final class FeatureProcessor {
   var extent: Envelope?
   var area = 0.0
 
+  /// `transformer` brings `crs` to EPSG:9377 (nil when `crs` is EPSG:9377; made here when not
+  /// given).
   init(
     fields: [FieldInfo], mappings: [FieldMapping], crs: CRS, kind: LayerKind,
-    divipola: String?, extra: [(String, String)]
+    divipola: String?, extra: [(String, String)], transformer: Transformer? = nil
   ) throws {
     context = try GeometryContext()
-    transformer = crs.epsg == 9377 ? nil : try Transformer(from: crs.projDefinition, to: "EPSG:9377")
+    self.transformer =
+      if crs.epsg == 9377 {
+        nil
+      } else {
+        try transformer ?? Transformer(from: crs.projDefinition, to: "EPSG:9377")
+      }
     self.kind = kind
     self.divipola = divipola
     self.extra = extra

@@ -40,11 +40,14 @@ public struct Ingestor: Sendable {
     self.shapesKeptForChecks = shapesKeptForChecks
   }
 
+  /// `ready`, when given, is awaited after the sources are opened and before the database is
+  /// written: what must precede the writing (the CLI's migrations) runs while GDAL opens them.
   public func run(
-    _ options: IngestOptions, progress: @escaping @Sendable (IngestProgress) -> Void = { _ in }
+    _ options: IngestOptions, progress: @escaping @Sendable (IngestProgress) -> Void = { _ in },
+    ready: (@Sendable () async throws -> Void)? = nil
   ) async throws -> IngestReport {
     do {
-      return try await load(options, progress: progress)
+      return try await load(options, ready: ready, progress: progress)
     } catch let error as PostgresTransactionError {
       // The transaction was rolled back; surface the reason it failed.
       throw Self.unwrap(error.closureError ?? error)
@@ -59,13 +62,16 @@ public struct Ingestor: Sendable {
   }
 
   private func load(
-    _ options: IngestOptions, progress: @escaping @Sendable (IngestProgress) -> Void
+    _ options: IngestOptions, ready: (@Sendable () async throws -> Void)?,
+    progress: @escaping @Sendable (IngestProgress) -> Void
   ) async throws -> IngestReport {
     let started = ContinuousClock.now
     try validate(options)
     // Opening the sources and hashing them (up to gigabytes) blocks: on the thread pool, never
     // on the threads that serve HTTP.
     let plan = try await NIOThreadPool.singleton.runIfActive { try SourcePlan.make(options) }
+    logger.debug("ingest plan", metadata: ["plan_s": "\((ContinuousClock.now - started).seconds)"])
+    try await ready?()
     let combinedHash = plan.count == 1 ? plan[0].sha256 : Self.combine(plan.map(\.sha256))
     let sourceName = Array(Set(plan.map(\.path))).sorted().map { ($0 as NSString).lastPathComponent }
       .joined(separator: ", ")
@@ -245,6 +251,30 @@ public struct Ingestor: Sendable {
     var extra: [(String, String)]
     var family: GeometryFamily?
     var writer: FeatureRowWriter
+    /// The layer's transformers to EPSG:9377, one per chunk of a batch.
+    var transformers: TransformerSlots
+  }
+
+  /// A source layer's PROJ transformers to EPSG:9377, one per chunk index of a batch, made on
+  /// first use and kept for the layer's batches: making one identifies the source CRS in PROJ's
+  /// database (about 10 ms for a WKT), and a processor per chunk made them again every batch.
+  /// Chunk `i` of a batch runs on one thread at a time and batches run one after another, so
+  /// a slot's transformer is never used by two threads at once.
+  final class TransformerSlots: @unchecked Sendable {
+    private let definition: String?
+    private let lock = NSLock()
+    private var slots: [Int: Transformer] = [:]
+
+    /// Nil `definition`: the source is in EPSG:9377.
+    init(crs: CRS) { definition = crs.epsg == 9377 ? nil : crs.projDefinition }
+
+    func transformer(_ slot: Int) throws -> Transformer? {
+      guard let definition else { return nil }
+      if let known = lock.withLock({ slots[slot] }) { return known }
+      let made = try Transformer(from: definition, to: "EPSG:9377")
+      lock.withLock { slots[slot] = made }
+      return made
+    }
   }
 
   /// One task's share of a batch.
@@ -262,12 +292,12 @@ public struct Ingestor: Sendable {
   /// Processes `features` (numbered from `firstFID`) with a processor of its own: GEOS and
   /// PROJ state never crosses tasks.
   static func process(
-    _ features: ArraySlice<Feature>, firstFID: Int64, setup: ProcessorSetup
+    _ features: ArraySlice<Feature>, firstFID: Int64, slot: Int, setup: ProcessorSetup
   ) throws -> ChunkResult {
     let processor = try FeatureProcessor(
       fields: setup.fields, mappings: setup.mappings, crs: setup.crs, kind: setup.kind,
       divipola: setup.divipola,
-      extra: setup.extra)
+      extra: setup.extra, transformer: setup.transformers.transformer(slot))
     processor.family = setup.family
     var outcomes: [Outcome] = []
     outcomes.reserveCapacity(features.count)
@@ -299,6 +329,7 @@ public struct Ingestor: Sendable {
     var findingFIDs: [String: [Int64]] = [:]
     let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
     var readAhead: Task<[Feature], any Error>?
+    var nextBatchSize = Self.firstBatchSize
     defer { readAhead?.cancel() }
     /// Time spent waiting for GDAL and processing batches; the rest of the load is COPY.
     var stages = (reading: Duration.zero, processing: Duration.zero)
@@ -308,6 +339,7 @@ public struct Ingestor: Sendable {
         if reader == nil {
           guard planIndex < plan.count else { return nil }
           let item = plan[planIndex]
+          nextBatchSize = Self.firstBatchSize
           do {
             reader = try LayerReader(source: item.opened.source, layer: item.layerIndex)
           } catch let error as GeoError {
@@ -316,7 +348,8 @@ public struct Ingestor: Sendable {
           setup = ProcessorSetup(
             fields: item.info.fields, mappings: options.mappings, crs: item.crs, kind: options.kind,
             divipola: options.divipola, extra: plan.count > 1 ? [("_source", item.info.name)] : [],
-            family: load.family, writer: FeatureRowWriter(versionID: versionID))
+            family: load.family, writer: FeatureRowWriter(versionID: versionID),
+            transformers: TransformerSlots(crs: item.crs))
           load.sources.append(
             SourceReport(
               path: item.path, dataset: item.dataset, layer: item.info.name, driver: item.driver,
@@ -330,16 +363,19 @@ public struct Ingestor: Sendable {
           // read while this one is processed (the box is touched by one task at a time: the
           // read-ahead is awaited before another starts).
           let box = ReaderBox(reader!)
+          let size = nextBatchSize
           let pending =
             readAhead
             ?? Task {
-              try await NIOThreadPool.singleton.runIfActive { try box.reader.next(max: Self.batchSize) }
+              try await NIOThreadPool.singleton.runIfActive { try box.reader.next(max: size) }
             }
           readAhead = nil
           batch = try await pending.value
-          if batch.count == Self.batchSize {
+          nextBatchSize = min(Self.batchSize, size * 2)
+          if batch.count == size {
+            let ahead = nextBatchSize
             readAhead = Task {
-              try await NIOThreadPool.singleton.runIfActive { try box.reader.next(max: Self.batchSize) }
+              try await NIOThreadPool.singleton.runIfActive { try box.reader.next(max: ahead) }
             }
           }
         } catch let error as GeoError {
@@ -367,7 +403,7 @@ public struct Ingestor: Sendable {
               (
                 index,
                 try await NIOThreadPool.singleton.runIfActive {
-                  try Self.process(slice, firstFID: firstFID + Int64(start), setup: chunkSetup)
+                  try Self.process(slice, firstFID: firstFID + Int64(start), slot: index, setup: chunkSetup)
                 }
               )
             }
@@ -439,8 +475,13 @@ public struct Ingestor: Sendable {
     return load
   }
 
-  /// Features read from GDAL per call, and processed together on every core.
+  /// Features read from GDAL per call, and processed together on every core, once a layer is
+  /// under way.
   static let batchSize = 4_000
+  /// A layer's first batch; each next one twice the last, up to `batchSize`. Reading, processing
+  /// and PostgreSQL's parsing of the rows overlap only from the second batch on: 1,122
+  /// municipalities in one batch were read, then processed, then parsed, one after another.
+  static let firstBatchSize = 250
 
   /// Checks over the whole loaded table.
   private func tableChecks(

@@ -67,10 +67,12 @@ struct IngestCommand: AsyncParsableCommand {
       let url = try await DatabaseLocation.resolve(logger: logger)
       let catalog = try DeterminantCatalog.bundled()
       report = try await Database.withDatabase(url, logger: logger) { database in
-        try await Migrator.bundled().migrate(database.client, logger: logger)
-        return try await Ingestor(database: database, catalog: catalog, logger: logger).run(options) {
-          bar.update($0)
-        }
+        // Connecting and checking the schema overlap the opening of the sources (a GeoJSON is
+        // parsed whole on opening).
+        let migration = Task { try await Migrator.bundled().migrate(database.client, logger: logger) }
+        defer { migration.cancel() }
+        return try await Ingestor(database: database, catalog: catalog, logger: logger).run(
+          options, progress: { bar.update($0) }, ready: { try await migration.value })
       }
       bar.finish()
     } catch let error as IngestError {
