@@ -41,6 +41,8 @@ public enum CRSIdentifier {
   /// order of preference: CTM12, MAGNA-SIRGAS geographic, the Gauss–Krüger zones (Bogotá first),
   /// WGS 84 and Web Mercator.
   public static let colombianCandidates = [9377, 4686, 3116, 3115, 3117, 3118, 3114, 4326, 3857]
+  /// The geographic ones among them (the others are projected).
+  static let geographicCandidates: Set<Int> = [4686, 4326]
 
   /// Identifies any definition GDAL accepts (WKT1, WKT2, ESRI WKT, "EPSG:n", PROJ strings).
   /// Throws ``GeoError/unknownCRS(_:)`` when GDAL cannot parse it.
@@ -81,7 +83,9 @@ public enum CRSIdentifier {
       crs.method = .declared
       return crs
     }
-    for code in colombianCandidates {
+    // Only candidates of the same kind can be equivalent: each one is a lookup in PROJ's
+    // database (the eight before EPSG:4326 took a GeoJSON's CRS84 about 10 ms).
+    for code in colombianCandidates where geographicCandidates.contains(code) == geographic {
       guard let candidate = try? SpatialReference(epsg: code) else { continue }
       if srs.isEquivalent(to: candidate) {
         crs.epsg = code

@@ -88,23 +88,48 @@ drop_layers() {
 }
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
-bench_ingest() {
-  echo "== ingest: nodo-at ingest vs ogr2ogr -makevalid -t_srs EPSG:9377 (COPY)"
-  local zip="$data/predios.zip" features=$parcels ours=() theirs=() ours_mem=() theirs_mem=()
+# ingest_row LABEL FEATURES OURS OGR: alternating loads (one warm-up, then $runs counted), the
+# medians as one table row. OURS and OGR name arrays: nodo-at ingest's arguments after the
+# layer, ogr2ogr's source arguments (the target table and the common options are added here).
+ingest_row() {
+  local label=$1 features=$2
+  local -n ours_args=$3 ogr_args=$4
+  local times=() their_times=() mems=() their_mems=() s m s2 m2
   for i in $(seq 0 "$runs"); do
     psql_ -c "DROP TABLE IF EXISTS bench_ogr" >/dev/null 2>&1
-    read -r s m < <(measure "$bin" ingest "$zip" --layer "bench-ours-$(date +%s)-$i" --kind cadastral --divipola 25999 \
-      --map area=area_decl --json)
-    read -r s2 m2 < <(measure ogr2ogr -f PostgreSQL "$pg" "/vsizip/$zip/predios/predios.shp" -nln bench_ogr -nlt PROMOTE_TO_MULTI \
+    read -r s m < <(measure "$bin" ingest "${ours_args[0]}" --layer "bench-ours-$(date +%s)-$i" "${ours_args[@]:1}" --json)
+    read -r s2 m2 < <(measure ogr2ogr -f PostgreSQL "$pg" "${ogr_args[@]}" -nln bench_ogr -nlt PROMOTE_TO_MULTI \
       -makevalid -t_srs EPSG:9377 -lco GEOMETRY_NAME=geom -lco SPATIAL_INDEX=GIST -overwrite)
-    if [ "$i" -gt 0 ]; then ours+=("$s"); theirs+=("$s2"); ours_mem+=("$m"); theirs_mem+=("$m2"); fi
+    if [ "$i" -gt 0 ]; then times+=("$s"); their_times+=("$s2"); mems+=("$m"); their_mems+=("$m2"); fi
   done
   # Each load goes into its own version: drop them so the database does not grow between runs.
   drop_layers 'bench-ours-%'
   local a b am bm
-  a=$(printf '%s\n' "${ours[@]}" | median); b=$(printf '%s\n' "${theirs[@]}" | median)
-  am=$(printf '%s\n' "${ours_mem[@]}" | median); bm=$(printf '%s\n' "${theirs_mem[@]}" | median)
-  rows+=("| ingest $parcels parcels (shapefile zip) | nodo-at ingest (with cadastral checks) | $(awk "BEGIN {printf \"%.0f\", $features/$a}") features/s, ${a} s, $(( ${am%.*} / 1024 )) MiB | ogr2ogr -makevalid -t_srs EPSG:9377 | $(awk "BEGIN {printf \"%.0f\", $features/$b}") features/s, ${b} s, $(( ${bm%.*} / 1024 )) MiB | $(awk "BEGIN {printf \"%.2f\", $b/$a}")× |")
+  a=$(printf '%s\n' "${times[@]}" | median); b=$(printf '%s\n' "${their_times[@]}" | median)
+  am=$(printf '%s\n' "${mems[@]}" | median); bm=$(printf '%s\n' "${their_mems[@]}" | median)
+  rows+=("| ingest $label | nodo-at ingest (with the profile's checks) | $(awk "BEGIN {printf \"%.0f\", $features/$a}") features/s, ${a} s, $(( ${am%.*} / 1024 )) MiB | ogr2ogr -makevalid -t_srs EPSG:9377 | $(awk "BEGIN {printf \"%.0f\", $features/$b}") features/s, ${b} s, $(( ${bm%.*} / 1024 )) MiB | $(awk "BEGIN {printf \"%.2f\", $b/$a}")× |")
+}
+
+bench_ingest() {
+  echo "== ingest: nodo-at ingest vs ogr2ogr -makevalid -t_srs EPSG:9377 (COPY)"
+  local zip="$data/predios.zip"
+  local ours=("$zip" --kind cadastral --divipola 25999 --map area=area_decl)
+  local ogr=("/vsizip/$zip/predios/predios.shp")
+  ingest_row "$parcels parcels (shapefile zip, cadastral)" "$parcels" ours ogr
+  # Real layers, when ../shared/realdata is beside the project (NODO_REALDATA_DIR elsewhere).
+  local real="${NODO_REALDATA_DIR:-$root/../shared/realdata}"
+  if [ -d "$real" ]; then
+    local mgn="$real/colombia_mgn2018_geojson/co_2018_MGN_MPIO_POLITICO.geojson"
+    local cambridge="$real/cambridge_ma/ASSESSING_ParcelsFY2014.topojson"
+    ours=("$mgn" --kind boundary --map divipola=MPIO_CCNCT)
+    ogr=("$mgn")
+    ingest_row "DANE MGN municipalities, 1,122 real (GeoJSON, EPSG:4326, boundary)" 1122 ours ogr
+    ours=("$cambridge" --kind determinant --type 7 --crs EPSG:4326 --allow-outside-colombia)
+    ogr=("$cambridge" -s_srs EPSG:4326)
+    ingest_row "Cambridge parcels, 13,116 real (TopoJSON, EPSG:4326, 37 invalid)" 13116 ours ogr
+  else
+    echo "   (no real layers at $real: only the generated one)" >&2
+  fi
   implemented=$((implemented + 1))
 }
 
