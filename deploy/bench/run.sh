@@ -391,9 +391,9 @@ YML
   # prepared statements, parsed and planned once per connection (the box of a small page comes
   # as EWKT in EPSG:9377 with its inner rectangle, read once by subqueries). One line each:
   # pgbench reads a statement per line.
-  local json="SELECT t.id, '{\"type\":\"Feature\",\"id\":' || t.id || ',\"geometry\":' || coalesce(ST_AsGeoJSON(ST_Transform(t.geom, 4326), 7, 0), 'null') || ',\"properties\":' || (t.props)::text || '}' AS json"
-  local rows="SELECT f.fid AS id, f.geom, f.attributes AS props FROM feature_v$vid f WHERE f.version_id = $vid"
-  local feature="$json FROM ($rows) t"
+  local json_sql="SELECT t.id, '{\"type\":\"Feature\",\"id\":' || t.id || ',\"geometry\":' || coalesce(ST_AsGeoJSON(ST_Transform(t.geom, 4326), 7, 0), 'null') || ',\"properties\":' || (t.props)::text || '}' AS json"
+  local rows_sql="SELECT f.fid AS id, f.geom, f.attributes AS props FROM feature_v$vid f WHERE f.version_id = $vid"
+  local feature="$json_sql FROM ($rows_sql) t"
   local check="SELECT c.current, f.id, f.json FROM (SELECT (SELECT v.status = 'published' FROM layer_version v WHERE v.id = $vid) AS current) c LEFT JOIN LATERAL"
   # ceiling_row LABEL MODE SQLFILE URL PEER: pgbench of the statement in MODE, then our route.
   ceiling_row() {
@@ -417,8 +417,8 @@ YML
   # there is a next one).
   # The candidates (boxes overlapping the box) in fid order behind a fence, tested against the
   # box only until the page is full.
-  local candidates="SELECT c.* FROM ($rows) c WHERE c.geom && $box AND c.id > -9223372036854775808 ORDER BY c.id OFFSET 0"
-  local page="$json FROM ($candidates) t WHERE CASE WHEN t.geom @ (SELECT 'SRID=9377;POLYGON(($inner))'::geometry) THEN true ELSE ST_Intersects(t.geom, $box) END ORDER BY t.id LIMIT 101"
+  local candidates="SELECT c.* FROM ($rows_sql) c WHERE c.geom && $box AND c.id > -9223372036854775808 ORDER BY c.id OFFSET 0"
+  local page="$json_sql FROM ($candidates) t WHERE CASE WHEN t.geom @ (SELECT 'SRID=9377;POLYGON(($inner))'::geometry) THEN true ELSE ST_Intersects(t.geom, $box) END ORDER BY t.id LIMIT 101"
   echo "SELECT c.current, f.count, f.last, f.more, f.json FROM (SELECT (SELECT v.status = 'published' FROM layer_version v WHERE v.id = $vid) AS current) c LEFT JOIN LATERAL (SELECT count(*) FILTER (WHERE p.n < 101) AS count, max(p.id) FILTER (WHERE p.n < 101) AS last, bool_or(p.n >= 101) AS more, string_agg(p.json, ',' ORDER BY p.n) FILTER (WHERE p.n < 101) AS json FROM (SELECT row_number() OVER (ORDER BY q.id) AS n, q.id, q.json FROM ($page) q) p GROUP BY (p.n - 1) / 100 ORDER BY (p.n - 1) / 100) f ON true;" >"$work/bbox.sql"
   ceiling_row "items?bbox=…&limit=100" prepared "$work/bbox.sql" "${ours_urls[2]}" "the same prepared statement"
   rows+=("| API parcel affectations (JSON) | nodo-at serve | ${a} req/s, p99 ${ap} ms | (no peer has it) | | |")
