@@ -10,6 +10,9 @@
 #   --runs   counted runs of each side (default 3; one warm-up is not counted)
 #   --debug  use the debug build (for checking the harness itself, as CI does; figures are
 #            not meaningful then)
+#
+# The ingest entry also loads two real layers (DANE's municipalities, Cambridge's parcels) from
+# ../shared/realdata beside the project, or NODO_REALDATA_DIR, when it is there.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
