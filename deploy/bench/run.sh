@@ -43,7 +43,8 @@ fi
 
 echo "== building nodo-at ($config)"
 if [ "$config" = release ]; then
-  swift build -c release --product nodo-at --scratch-path .build-release >/dev/null
+  # As deployed (README): the Swift runtime linked in, which starts each command ~15 ms sooner.
+  swift build -c release --static-swift-stdlib --product nodo-at --scratch-path .build-release >/dev/null
   bin="$root/.build-release/release/nodo-at"
 else
   swift build --product nodo-at >/dev/null
