@@ -91,6 +91,14 @@ public final class VectorSource {
     throw GeoError.gdal(function: "GDALDatasetGetLayerByName", message: "no layer named \(name)")
   }
 
+  /// A layer's name and whether it has geometry, without counting, scanning or recognising its
+  /// CRS (`layerInfo` does all three).
+  public func layerName(_ index: Int) throws -> (name: String, hasGeometry: Bool) {
+    let layer = try layerHandle(index)
+    let name = OGR_L_GetName(layer).map { String(cString: $0) } ?? "layer\(index)"
+    return (name, OGR_L_GetGeomType(layer) != wkbNone)
+  }
+
   /// Describes one layer. `exactCount` forces a scan where the driver does not know the count
   /// (`OGR_L_GetFeatureCount(layer, 1)`).
   public func layerInfo(_ index: Int, exactCount: Bool = true) throws -> LayerInfo {

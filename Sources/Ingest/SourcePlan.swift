@@ -61,16 +61,24 @@ enum SourcePlan {
           throw IngestError.source(path: path, error)
         }
         let opened = OpenedSource(source)
+        let named = options.sourceLayer.flatMap { $0 == "*" ? nil : $0 }
         for index in 0..<source.layerCount {
           let info: LayerInfo
           do {
+            // A named layer is found by name first: describing every layer of a GeoPackage
+            // (exact counts, extents, CRS recognition) took most of a small load's time.
+            if let named {
+              let (name, hasGeometry) = try source.layerName(index)
+              guard hasGeometry else { continue }
+              available.append(name)
+              guard name == named else { continue }
+            }
             info = try source.layerInfo(index)
           } catch let error as GeoError {
             throw IngestError.source(path: path, error)
           }
           guard info.hasGeometry else { continue }
-          available.append(info.name)
-          if let wanted = options.sourceLayer, wanted != "*", wanted != info.name { continue }
+          if named == nil { available.append(info.name) }
           guard (info.featureCount ?? 0) > 0 else {
             if options.sourceLayer != nil { throw IngestError.emptyLayer(path: path, layer: info.name) }
             continue

@@ -121,6 +121,23 @@ struct RealDataIngestTests {
     #expect(abs(stats.area - expected) / expected < 1e-6, "ours \(stats.area) vs \(expected)")
   }
 
+  @Test("a --source-layer the GeoPackage lacks is refused, naming the layers with geometry it has")
+  func ladmMissingSourceLayer() async throws {
+    let fixture = try await IngestFixture.make("ladm-missing")
+    let path = RealData.path("ladm_col_asistente/test_ladm_col_queries_v1_1.gpkg")
+    let options = IngestOptions(
+      paths: [path], layer: "la-palma", kind: .cadastral, divipola: "25394", sourceLayer: "lc_terrenos")
+    do {
+      _ = try await fixture.ingest(options)
+      Issue.record("a missing source layer was loaded")
+    } catch IngestError.sourceLayerNotFound(_, let layer, let available) {
+      #expect(layer == "lc_terrenos")
+      #expect(available.contains("lc_terreno") && available.contains("gc_terreno"))
+      // Tables without geometry are not offered.
+      #expect(!available.contains("col_uebaunit") && !available.contains("extinteresado"))
+    }
+  }
+
   @Test(
     "R3001 tile by tile from a local file (a layer too large to keep in memory) finds the same pairs and areas"
   )
