@@ -22,33 +22,12 @@ public struct ConvexPolygonWKB: Sendable {
 
   public init?(_ wkb: [UInt8]) {
     let found: (envelope: Envelope, area: Double)? = wkb.withUnsafeBytes { bytes in
-      func uint32(_ at: Int) -> Int? {
-        at + 4 <= bytes.count
-          ? Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt32.self))) : nil
-      }
-      func point(_ at: Int) -> (Double, Double) {
-        (
-          Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt64.self))),
-          Double(
-            bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: at + 8, as: UInt64.self)))
-        )
-      }
-      guard bytes.count > 0, bytes[0] == 1, let type = uint32(1) else { return nil }
-      var polygon = 0
-      if type == 6 {
-        guard uint32(5) == 1, bytes.count > 9, bytes[9] == 1, uint32(10) == 3 else { return nil }
-        polygon = 9
-      } else if type != 3 {
-        return nil
-      }
-      let rings = polygon + 5
-      guard uint32(rings) == 1, let count = uint32(rings + 4), count >= 4,
-        rings + 8 + 16 * count == bytes.count
-      else { return nil }
-      let first = rings + 8
+      guard let ring = SingleRingWKB(bytes) else { return nil }
+      let (first, count) = (ring.offset, ring.count)
+      func vertex(_ k: Int) -> (Double, Double) { SingleRingWKB.point(bytes, first, k) }
       let n = count - 1
-      let (x0, y0) = point(first)
-      let (xn, yn) = point(first + 16 * n)
+      let (x0, y0) = vertex(0)
+      let (xn, yn) = vertex(n)
       guard x0 == xn, y0 == yn else { return nil }
       var minX = x0
       var minY = y0
@@ -62,9 +41,9 @@ public struct ConvexPolygonWKB: Sendable {
       // GEOS's area: x relative to the first vertex, each vertex times its neighbours' dy.
       var sum = 0.0
       for i in 0..<n {
-        let (ax, ay) = point(first + 16 * i)
-        let (bx, by) = point(first + 16 * ((i + 1) % n))
-        let (cx, cy) = point(first + 16 * ((i + 2) % n))
+        let (ax, ay) = vertex(i)
+        let (bx, by) = vertex((i + 1) % n)
+        let (cx, cy) = vertex((i + 2) % n)
         guard ax.isFinite, ay.isFinite else { return nil }
         minX = Swift.min(minX, ax)
         maxX = Swift.max(maxX, ax)

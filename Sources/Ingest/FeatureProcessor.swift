@@ -40,19 +40,14 @@ final class FeatureProcessor {
   var extent: Envelope?
   var area = 0.0
 
-  /// `transformer` brings `crs` to EPSG:9377 (nil when `crs` is EPSG:9377; made here when not
-  /// given).
+  /// `transformer` brings the source's CRS to EPSG:9377; nil when it is EPSG:9377
+  /// (`Ingestor.TransformerSlots` decides and keeps them).
   init(
-    fields: [FieldInfo], mappings: [FieldMapping], crs: CRS, kind: LayerKind,
-    divipola: String?, extra: [(String, String)], transformer: Transformer? = nil
+    fields: [FieldInfo], mappings: [FieldMapping], transformer: Transformer?, kind: LayerKind,
+    divipola: String?, extra: [(String, String)]
   ) throws {
     context = try GeometryContext()
-    self.transformer =
-      if crs.epsg == 9377 {
-        nil
-      } else {
-        try transformer ?? Transformer(from: crs.projDefinition, to: "EPSG:9377")
-      }
+    self.transformer = transformer
     self.kind = kind
     self.divipola = divipola
     self.extra = extra

@@ -245,7 +245,6 @@ public struct Ingestor: Sendable {
   struct ProcessorSetup: Sendable {
     var fields: [FieldInfo]
     var mappings: [FieldMapping]
-    var crs: CRS
     var kind: LayerKind
     var divipola: String?
     var extra: [(String, String)]
@@ -289,15 +288,14 @@ public struct Ingestor: Sendable {
     var area: Double
   }
 
-  /// Processes `features` (numbered from `firstFID`) with a processor of its own: GEOS and
-  /// PROJ state never crosses tasks.
+  /// Processes `features` (numbered from `firstFID`) with a processor of its own (GEOS state
+  /// never crosses tasks) and the transformer of chunk slot `slot` (used by one task at a time).
   static func process(
     _ features: ArraySlice<Feature>, firstFID: Int64, slot: Int, setup: ProcessorSetup
   ) throws -> ChunkResult {
     let processor = try FeatureProcessor(
-      fields: setup.fields, mappings: setup.mappings, crs: setup.crs, kind: setup.kind,
-      divipola: setup.divipola,
-      extra: setup.extra, transformer: setup.transformers.transformer(slot))
+      fields: setup.fields, mappings: setup.mappings, transformer: setup.transformers.transformer(slot),
+      kind: setup.kind, divipola: setup.divipola, extra: setup.extra)
     processor.family = setup.family
     var outcomes: [Outcome] = []
     outcomes.reserveCapacity(features.count)
@@ -346,7 +344,7 @@ public struct Ingestor: Sendable {
             throw IngestError.source(path: item.path, error)
           }
           setup = ProcessorSetup(
-            fields: item.info.fields, mappings: options.mappings, crs: item.crs, kind: options.kind,
+            fields: item.info.fields, mappings: options.mappings, kind: options.kind,
             divipola: options.divipola, extra: plan.count > 1 ? [("_source", item.info.name)] : [],
             family: load.family, writer: FeatureRowWriter(versionID: versionID),
             transformers: TransformerSlots(crs: item.crs))

@@ -53,6 +53,8 @@ enum SourcePlan {
       }
       var found: [PlannedLayer] = []
       var available: [String] = []
+      // One layer asked for by name ("*" asks for all).
+      let named = options.sourceLayer.flatMap { $0 == "*" ? nil : $0 }
       for dataset in datasets {
         let source: VectorSource
         do {
@@ -61,7 +63,6 @@ enum SourcePlan {
           throw IngestError.source(path: path, error)
         }
         let opened = OpenedSource(source)
-        let named = options.sourceLayer.flatMap { $0 == "*" ? nil : $0 }
         for index in 0..<source.layerCount {
           let info: LayerInfo
           do {
@@ -102,8 +103,8 @@ enum SourcePlan {
               opened: opened))
         }
       }
-      if let wanted = options.sourceLayer, wanted != "*", found.isEmpty {
-        throw IngestError.sourceLayerNotFound(path: path, layer: wanted, available: available)
+      if let named, found.isEmpty {
+        throw IngestError.sourceLayerNotFound(path: path, layer: named, available: available)
       }
       if options.sourceLayer == nil, found.count > 1, Set(found.map(\.dataset)).count == 1 {
         throw IngestError.badOption(

@@ -13,27 +13,12 @@ struct ConvexRing: Sendable {
   /// 1 counter-clockwise, −1 clockwise.
   let turn: Double
 
-  /// Nil unless `wkb` is a little-endian 2D Polygon, or MultiPolygon of one Polygon, with one
-  /// ring that is convex: every turn the same way or straight, as `PlanarRings` decides it.
+  /// Nil unless `wkb` holds one ring (`SingleRingWKB`) that is convex: every turn the same way
+  /// or straight, as `PlanarRings` decides it.
   init?(_ wkb: [UInt8]) {
     let found: (offset: Int, count: Int, turn: Double)? = wkb.withUnsafeBytes { bytes in
-      func uint32(_ at: Int) -> Int? {
-        at + 4 <= bytes.count
-          ? Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt32.self))) : nil
-      }
-      guard bytes.count > 0, bytes[0] == 1, let type = uint32(1) else { return nil }
-      var at = 5
-      if type == 6 {
-        guard uint32(at) == 1, at + 4 < bytes.count, bytes[at + 4] == 1, uint32(at + 5) == 3 else {
-          return nil
-        }
-        at += 9
-      } else if type != 3 {
-        return nil
-      }
-      guard uint32(at) == 1, let count = uint32(at + 4), count >= 4, at + 8 + 16 * count <= bytes.count
-      else { return nil }
-      let offset = at + 8
+      guard let ring = SingleRingWKB(bytes) else { return nil }
+      let (offset, count) = (ring.offset, ring.count)
       let turn = Self.turnSign(vertices: count - 1) { Self.point(bytes, offset, $0) }
       return turn == 0 ? nil : (offset, count, turn)
     }
@@ -43,11 +28,7 @@ struct ConvexRing: Sendable {
 
   @inline(__always)
   static func point(_ bytes: UnsafeRawBufferPointer, _ offset: Int, _ k: Int) -> (Double, Double) {
-    let at = offset + 16 * k
-    return (
-      Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt64.self))),
-      Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: at + 8, as: UInt64.self)))
-    )
+    SingleRingWKB.point(bytes, offset, k)
   }
 
   /// The sign of the turns of a closed ring of `n` distinct vertices (`vertex(k)`, k < n): 1
