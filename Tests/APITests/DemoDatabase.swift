@@ -12,6 +12,7 @@ import NodoTestSupport
 import PostgresNIO
 import Prometheus
 import Store
+import Testing
 
 /// One database per test process with the demo municipality (`fixtures/`) loaded, published
 /// and analysed once: the read side of the API is tested against it.
@@ -72,7 +73,43 @@ enum DemoDatabase {
   }
 }
 
-/// A response body as a JSON object.
-func jsonObject(_ response: TestResponse) -> [String: Any] {
-  (try? JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any]) ?? [:]
+/// A response body as a JSON object. Foundation's parser takes a comma before `]` or `}`,
+/// which strict clients (Python's `json`, browsers, GDAL) refuse: such a body is a test failure.
+func jsonObject(
+  _ response: TestResponse, sourceLocation: SourceLocation = #_sourceLocation
+)
+  -> [String: Any]
+{
+  let text = String(buffer: response.body)
+  if let offset = trailingComma(text) {
+    Issue.record("a comma before a closing bracket at byte \(offset)", sourceLocation: sourceLocation)
+  }
+  return (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]) ?? [:]
+}
+
+/// The offset of the first comma followed (after blanks) by `]` or `}`, outside strings.
+func trailingComma(_ text: String) -> Int? {
+  var inString = false
+  var escaped = false
+  var comma: Int?
+  for (offset, byte) in text.utf8.enumerated() {
+    if inString {
+      if escaped {
+        escaped = false
+      } else if byte == UInt8(ascii: "\\") {
+        escaped = true
+      } else if byte == UInt8(ascii: "\"") {
+        inString = false
+      }
+      continue
+    }
+    switch byte {
+    case UInt8(ascii: "\""): inString = true; comma = nil
+    case UInt8(ascii: ","): comma = offset
+    case UInt8(ascii: "]"), UInt8(ascii: "}"): if let comma { return comma }
+    case UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t"): break
+    default: comma = nil
+    }
+  }
+  return nil
 }

@@ -13,6 +13,13 @@ import Testing
 
 @Suite("OGC API – Features over the demo municipality", .serialized)
 struct FeaturesTests {
+  @Test("the tests' JSON check finds a comma before a closing bracket, not one inside a string")
+  func strictJSONCheck() {
+    #expect(trailingComma(#"{"features":[{"id":1},{"id":2},],"n":2}"#) == 30)
+    #expect(trailingComma(#"{"a":1 , }"#) == 7)
+    #expect(trailingComma(#"{"a":",]","b":"\",}","c":[1,2]}"#) == nil)
+  }
+
   @Test("landing page, conformance, OpenAPI document and collections")
   func discovery() async throws {
     try await DemoDatabase.withAPI { client, _ in
