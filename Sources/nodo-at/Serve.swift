@@ -7,8 +7,6 @@ import Hummingbird
 import Ingest
 import Logging
 import Metrics
-import NIOCore
-import NIOPosix
 import Prometheus
 import Store
 
@@ -34,10 +32,6 @@ struct Serve: AsyncParsableCommand {
   func run() async throws {
     let lang = language.lang
     let logger = makeLogger("nodo.serve")
-    // Tasks run on the event loops that do the HTTP and PostgreSQL I/O, instead of hopping to
-    // Swift's own pool and back at every await. Blocking work (GDAL, GEOS, PROJ, hashing)
-    // goes to NIO's thread pool, never to these threads.
-    NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
     try await explaining(lang) {
       let url = try await DatabaseLocation.resolve(logger: logger, probe: false)
       logger.info("database", metadata: ["url": "\(url)"])
