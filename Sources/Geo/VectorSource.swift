@@ -101,15 +101,13 @@ public final class VectorSource {
 
   /// Describes one layer. `exactCount` forces a scan where the driver does not know the count
   /// (`OGR_L_GetFeatureCount(layer, 1)`).
-  public func layerInfo(_ index: Int, exactCount: Bool = true) throws -> LayerInfo {
+  public func layerInfo(_ index: Int, exactCount: Bool = true, extent: Bool = true) throws -> LayerInfo {
     let layer = try layerHandle(index)
     let name = OGR_L_GetName(layer).map { String(cString: $0) } ?? "layer\(index)"
     let count = OGR_L_GetFeatureCount(layer, exactCount ? 1 : 0)
     let type = OGR_L_GetGeomType(layer)
     let typeName = OGRGeometryTypeToName(type).map { String(cString: $0) } ?? "Unknown"
-    var envelope = OGREnvelope()
-    // OGR_L_GetExtent returns OGRERR_NONE (0) on success, an error for an empty layer.
-    let hasExtent = OGR_L_GetExtent(layer, &envelope, 1) == 0
+    let envelope = extent ? try self.extent(index) : nil
     var crs: CRS?
     if let borrowed = OGR_L_GetSpatialRef(layer) {
       crs = try CRSIdentifier.identify(SpatialReference(cloning: borrowed))
@@ -117,11 +115,17 @@ public final class VectorSource {
     return LayerInfo(
       index: index, name: name, featureCount: count >= 0 ? Int(count) : nil,
       geometryType: typeName, family: Self.family(type), hasGeometry: type != wkbNone, crs: crs,
-      extent: hasExtent
-        ? Envelope(
-          minX: envelope.MinX, minY: envelope.MinY, maxX: envelope.MaxX, maxY: envelope.MaxY)
-        : nil,
-      fields: fields(layer), encoding: declaredEncoding(layer))
+      extent: envelope, fields: fields(layer), encoding: declaredEncoding(layer))
+  }
+
+  /// The extent of layer `index` in its own CRS, nil for an empty layer. Some drivers read the
+  /// whole layer for it (GeoJSON parses the file once more).
+  public func extent(_ index: Int) throws -> Envelope? {
+    let layer = try layerHandle(index)
+    var envelope = OGREnvelope()
+    // OGR_L_GetExtent returns OGRERR_NONE (0) on success, an error for an empty layer.
+    guard OGR_L_GetExtent(layer, &envelope, 1) == 0 else { return nil }
+    return Envelope(minX: envelope.MinX, minY: envelope.MinY, maxX: envelope.MaxX, maxY: envelope.MaxY)
   }
 
   /// All layers, described.

@@ -74,7 +74,9 @@ enum SourcePlan {
               available.append(name)
               guard name == named else { continue }
             }
-            info = try source.layerInfo(index)
+            // Without the extent, which only the refusal of a source without a CRS needs:
+            // GDAL's GeoJSON driver parses the whole file once more to give it.
+            info = try source.layerInfo(index, extent: false)
           } catch let error as GeoError {
             throw IngestError.source(path: path, error)
           }
@@ -93,7 +95,13 @@ enum SourcePlan {
             }
             crs = declared
           } else {
-            let candidates = info.extent.map(CRSIdentifier.candidates(forExtent:)) ?? []
+            let extent: Envelope?
+            do {
+              extent = try source.extent(index)
+            } catch let error as GeoError {
+              throw IngestError.source(path: path, error)
+            }
+            let candidates = extent.map(CRSIdentifier.candidates(forExtent:)) ?? []
             throw IngestError.noCRS(path: path, layer: info.name, candidates: candidates)
           }
           found.append(
