@@ -71,6 +71,10 @@ public struct Ingestor: Sendable {
     // on the threads that serve HTTP.
     let plan = try await NIOThreadPool.singleton.runIfActive { try SourcePlan.make(options) }
     logger.debug("ingest plan", metadata: ["plan_s": "\((ContinuousClock.now - started).seconds)"])
+    // Each layer's transformer to EPSG:9377 is looked up in PROJ's database on a thread of its
+    // own while the load waits for the migrations and opens its transaction.
+    let transformers = plan.map { TransformerSlots(crs: $0.crs) }
+    Thread.detachNewThread { transformers.forEach { $0.prepare() } }
     try await ready?()
     let combinedHash = plan.count == 1 ? plan[0].sha256 : Self.combine(plan.map(\.sha256))
     let sourceName = Array(Set(plan.map(\.path))).sorted().map { ($0 as NSString).lastPathComponent }
@@ -104,8 +108,8 @@ public struct Ingestor: Sendable {
         report.version = version.number
         try await LayerRepository.createPartition(versionID: version.id, on: connection, logger: logger)
         let load = try await copy(
-          plan, options: options, versionID: version.id, total: total, started: started,
-          connection: connection, progress: progress)
+          plan, transformers: transformers, options: options, versionID: version.id, total: total,
+          started: started, connection: connection, progress: progress)
         report.sources = load.sources
         report.geometryFamily = load.family?.rawValue
         report.featuresRead = load.read
@@ -254,25 +258,39 @@ public struct Ingestor: Sendable {
     var transformers: TransformerSlots
   }
 
-  /// A source layer's PROJ transformers to EPSG:9377, one per chunk index of a batch, made on
-  /// first use and kept for the layer's batches: making one identifies the source CRS in PROJ's
-  /// database (about 10 ms for a WKT), and a processor per chunk made them again every batch.
-  /// Chunk `i` of a batch runs on one thread at a time and batches run one after another, so
-  /// a slot's transformer is never used by two threads at once.
+  /// A source layer's PROJ transformers to EPSG:9377, one per chunk index of a batch, kept for
+  /// the layer's batches. Making one looks the operation up in PROJ's database (10–20 ms, the
+  /// first in a process more): one is made, by `prepare()` while the load opens its
+  /// transaction, and each slot gets a copy of it (0.3 ms). Chunk `i` of a batch runs on one
+  /// thread at a time and batches run one after another, so a slot's transformer is never used
+  /// by two threads at once; the one copied from is never used to transform.
   final class TransformerSlots: @unchecked Sendable {
     private let definition: String?
     private let lock = NSLock()
+    private var original: Result<Transformer, any Error>?
     private var slots: [Int: Transformer] = [:]
 
     /// Nil `definition`: the source is in EPSG:9377.
     init(crs: CRS) { definition = crs.epsg == 9377 ? nil : crs.projDefinition }
 
+    /// Makes the transformer the slots copy, unless made already.
+    func prepare() {
+      guard let definition else { return }
+      lock.withLock {
+        if original == nil { original = Result { try Transformer(from: definition, to: "EPSG:9377") } }
+      }
+    }
+
     func transformer(_ slot: Int) throws -> Transformer? {
       guard let definition else { return nil }
-      if let known = lock.withLock({ slots[slot] }) { return known }
-      let made = try Transformer(from: definition, to: "EPSG:9377")
-      lock.withLock { slots[slot] = made }
-      return made
+      return try lock.withLock {
+        if let known = slots[slot] { return known }
+        if original == nil { original = Result { try Transformer(from: definition, to: "EPSG:9377") } }
+        let original = try original!.get()
+        let made = try original.copy() ?? Transformer(from: definition, to: "EPSG:9377")
+        slots[slot] = made
+        return made
+      }
     }
   }
 
@@ -315,7 +333,8 @@ public struct Ingestor: Sendable {
   /// cores, and streams the rows into COPY. Stored fids follow source order; a dropped feature
   /// leaves a gap.
   private func copy(
-    _ plan: [PlannedLayer], options: IngestOptions, versionID: Int64, total: Int,
+    _ plan: [PlannedLayer], transformers: [TransformerSlots], options: IngestOptions,
+    versionID: Int64, total: Int,
     started: ContinuousClock.Instant, connection: PostgresConnection,
     progress: @escaping @Sendable (IngestProgress) -> Void
   ) async throws -> Load {
@@ -347,7 +366,7 @@ public struct Ingestor: Sendable {
             fields: item.info.fields, mappings: options.mappings, kind: options.kind,
             divipola: options.divipola, extra: plan.count > 1 ? [("_source", item.info.name)] : [],
             family: load.family, writer: FeatureRowWriter(versionID: versionID),
-            transformers: TransformerSlots(crs: item.crs))
+            transformers: transformers[planIndex])
           load.sources.append(
             SourceReport(
               path: item.path, dataset: item.dataset, layer: item.info.name, driver: item.driver,

@@ -72,7 +72,7 @@ struct IngestCommand: AsyncParsableCommand {
         let migration = Task { try await Migrator.bundled().migrate(database.client, logger: logger) }
         defer { migration.cancel() }
         return try await Ingestor(database: database, catalog: catalog, logger: logger).run(
-          options, progress: { bar.update($0) }, ready: { try await migration.value })
+          options, progress: { bar.update($0) }, ready: { _ = try await migration.value })
       }
       bar.finish()
     } catch let error as IngestError {

@@ -16,6 +16,41 @@ struct PROJTests {
     #expect(abs(y - 2_067_458.0184) < 0.001)
   }
 
+  @Test(
+    "a copy transforms exactly as a transformer made afresh, with several candidate operations too, on threads of its own"
+  )
+  func copies() async throws {
+    // Points across Colombia: EPSG:4218 (Bogotá 1975) has 17 operations to EPSG:9377, each for
+    // its own area, chosen per point.
+    let lon = [-77.28, -75.57, -74.08, -72.51, -70.0, -76.52, -81.7]
+    let lat = [1.21, 6.25, 4.61, 7.89, 4.0, 3.44, 12.58]
+    for source in ["EPSG:4686", "EPSG:4326", "EPSG:4218", "EPSG:3116"] {
+      let original = try Transformer(from: source, to: "EPSG:9377")
+      var (x0, y0) = (lon, lat)
+      if source == "EPSG:3116" {
+        try Transformer(from: "EPSG:4686", to: source).transform(x: &x0, y: &y0)
+      }
+      let input = (x0, y0)
+      var fresh = input
+      try Transformer(from: source, to: "EPSG:9377").transform(x: &fresh.0, y: &fresh.1)
+      let copies = try (0..<2).map { _ in try #require(original.copy()) }
+      let results = try await withThrowingTaskGroup(of: [Double].self) { group in
+        for copy in copies {
+          nonisolated(unsafe) let copy = copy
+          group.addTask {
+            var (x, y) = input
+            for _ in 0..<50 { (x, y) = input; try copy.transform(x: &x, y: &y) }
+            return x + y
+          }
+        }
+        return try await group.reduce(into: []) { $0.append($1) }
+      }
+      #expect(results.count == 2)
+      for result in results { #expect(result == fresh.0 + fresh.1, "\(source)") }
+      #expect(copies[0].source == source && copies[0].target == "EPSG:9377")
+    }
+  }
+
   @Test("EPSG:9377 back to EPSG:4686 matches cs2cs")
   func inverse() throws {
     let transformer = try Transformer(fromEPSG: 9377, toEPSG: 4686)
