@@ -254,26 +254,25 @@ public struct Ingestor: Sendable {
     var extra: [(String, String)]
     var family: GeometryFamily?
     var writer: FeatureRowWriter
-    /// The layer's transformers to EPSG:9377, one per chunk of a batch.
+    /// The layer's transformers to EPSG:9377, lent to one chunk at a time.
     var transformers: TransformerSlots
   }
 
-  /// A source layer's PROJ transformers to EPSG:9377, one per chunk index of a batch, kept for
+  /// A source layer's PROJ transformers to EPSG:9377, lent to one chunk at a time and kept for
   /// the layer's batches. Making one looks the operation up in PROJ's database (10–20 ms, the
   /// first in a process more): one is made, by `prepare()` while the load opens its
-  /// transaction, and each slot gets a copy of it (0.3 ms). Chunk `i` of a batch runs on one
-  /// thread at a time and batches run one after another, so a slot's transformer is never used
-  /// by two threads at once; the one copied from is never used to transform.
+  /// transaction, and the lent ones are copies of it (0.3 ms), as many as chunks run at once.
+  /// The one copied from is never used to transform.
   final class TransformerSlots: @unchecked Sendable {
     private let definition: String?
     private let lock = NSLock()
     private var original: Result<Transformer, any Error>?
-    private var slots: [Int: Transformer] = [:]
+    private var idle: [Transformer] = []
 
     /// Nil `definition`: the source is in EPSG:9377.
     init(crs: CRS) { definition = crs.epsg == 9377 ? nil : crs.projDefinition }
 
-    /// Makes the transformer the slots copy, unless made already.
+    /// Makes the transformer the others copy, unless made already.
     func prepare() {
       guard let definition else { return }
       lock.withLock {
@@ -281,16 +280,19 @@ public struct Ingestor: Sendable {
       }
     }
 
-    func transformer(_ slot: Int) throws -> Transformer? {
+    /// A transformer for the caller alone until `giveBack`; nil for a source in EPSG:9377.
+    func borrow() throws -> Transformer? {
       guard let definition else { return nil }
       return try lock.withLock {
-        if let known = slots[slot] { return known }
+        if let known = idle.popLast() { return known }
         if original == nil { original = Result { try Transformer(from: definition, to: "EPSG:9377") } }
-        let original = try original!.get()
-        let made = try original.copy() ?? Transformer(from: definition, to: "EPSG:9377")
-        slots[slot] = made
-        return made
+        return try original!.get().copy() ?? Transformer(from: definition, to: "EPSG:9377")
       }
+    }
+
+    func giveBack(_ transformer: Transformer?) {
+      guard let transformer else { return }
+      lock.withLock { idle.append(transformer) }
     }
   }
 
@@ -306,13 +308,26 @@ public struct Ingestor: Sendable {
     var area: Double
   }
 
+  /// A chunk of a batch under way, and the features it was given.
+  struct PendingChunk {
+    var task: Task<ChunkResult, any Error>
+    var features: ArraySlice<Feature>
+    /// The plan item the features come from.
+    var source: Int
+  }
+
+  /// Chunks a batch is cut into per core: enough for the first rows to reach PostgreSQL early.
+  static let chunksPerCore = 4
+
   /// Processes `features` (numbered from `firstFID`) with a processor of its own (GEOS state
-  /// never crosses tasks) and the transformer of chunk slot `slot` (used by one task at a time).
+  /// never crosses tasks) and a transformer no other task holds meanwhile.
   static func process(
-    _ features: ArraySlice<Feature>, firstFID: Int64, slot: Int, setup: ProcessorSetup
+    _ features: ArraySlice<Feature>, firstFID: Int64, setup: ProcessorSetup
   ) throws -> ChunkResult {
+    let transformer = try setup.transformers.borrow()
+    defer { setup.transformers.giveBack(transformer) }
     let processor = try FeatureProcessor(
-      fields: setup.fields, mappings: setup.mappings, transformer: setup.transformers.transformer(slot),
+      fields: setup.fields, mappings: setup.mappings, transformer: transformer,
       kind: setup.kind, divipola: setup.divipola, extra: setup.extra)
     processor.family = setup.family
     var outcomes: [Outcome] = []
@@ -347,12 +362,73 @@ public struct Ingestor: Sendable {
     let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
     var readAhead: Task<[Feature], any Error>?
     var nextBatchSize = Self.firstBatchSize
-    defer { readAhead?.cancel() }
-    /// Time spent waiting for GDAL and processing batches; the rest of the load is COPY.
+    /// Chunks under way, in fid order.
+    var pending: [PendingChunk] = []
+    defer {
+      readAhead?.cancel()
+      for chunk in pending { chunk.task.cancel() }
+    }
+    /// Time spent waiting for GDAL and for processed chunks; the rest of the load is COPY.
     var stages = (reading: Duration.zero, processing: Duration.zero)
+
+    /// Adds a processed chunk of `features` (of plan item `source`) to the load; returns how
+    /// many rows it wrote.
+    func record(_ chunk: ChunkResult, of features: ArraySlice<Feature>, source: Int) throws -> Int {
+      if load.family == nil, let family = chunk.family { load.family = family }
+      for (code, fids) in chunk.findings { findingFIDs[code, default: []] += fids }
+      if options.kind == .cadastral && chunk.hasNPN { load.foundNPN = true }
+      if let extent = chunk.extent { load.extent = load.extent.map { $0.union(extent) } ?? extent }
+      load.area += chunk.area
+      var written = 0
+      for (feature, outcome) in zip(features, chunk.outcomes) {
+        load.read += 1
+        if feature.droppedZM { load.zm += 1 }
+        if feature.linearized { load.linearized += 1 }
+        let named = SourceFeature(source: source, fid: feature.fid)
+        switch outcome {
+        case .row(let fid, let code, let repaired, let outside, let shape):
+          written += 1
+          if let code {
+            for (passed, _) in load.codes.append((code, fid)) { load.repeats.offer(passed) }
+          }
+          if let shape {
+            load.corners.append(x: shape.envelope.minX, y: shape.envelope.minY)
+            let passed = load.shapes.append(shape)
+            if !passed.isEmpty {
+              if load.spill == nil { load.spill = try ShapeSpill() }
+              for shape in passed { try load.spill?.append(shape) }
+            }
+          }
+          if repaired { load.repaired.append(named) }
+          if outside { load.outside.append(named) }
+        case .dropped(let reason, let detail):
+          load.dropped.append(DroppedFeature(feature: named, reason: reason, detail: detail))
+        }
+      }
+      load.written += written
+      return written
+    }
 
     try await LayerRepository.copyFeatures(versionID: versionID, on: connection, logger: logger) {
       while true {
+        if !pending.isEmpty {
+          let next = pending.removeFirst()
+          let waited = ContinuousClock.now
+          let chunk = try await next.task.value
+          stages.processing += ContinuousClock.now - waited
+          let written = try record(chunk, of: next.features, source: next.source)
+          if setup != nil { setup!.family = load.family }
+          progress(
+            IngestProgress(
+              featuresDone: load.read, featuresTotal: total, seconds: (ContinuousClock.now - started).seconds)
+          )
+          if written > 0 {
+            var rows = ByteBuffer()
+            rows.writeBytes(chunk.rows)
+            return rows
+          }
+          continue
+        }
         if reader == nil {
           guard planIndex < plan.count else { return nil }
           let item = plan[planIndex]
@@ -406,76 +482,24 @@ public struct Ingestor: Sendable {
           planIndex += 1
           continue
         }
-        let processing = ContinuousClock.now
+        // The batch is cut into more chunks than cores, processed on NIO's thread pool (GEOS
+        // and PROJ block; never on the cooperative pool an HTTP server shares) and handed to
+        // COPY in order, each as soon as it and those before it are done: PostgreSQL parses
+        // the first rows while the client still works on the rest (a dozen wetlands of 2 MB
+        // were processed whole, then parsed whole).
         let chunkSetup = setup!
         let firstFID = nextFID
         nextFID += Int64(batch.count)
-        let size = (batch.count + workers - 1) / workers
-        let chunks = try await withThrowingTaskGroup(of: (Int, ChunkResult).self) { group in
-          for (index, start) in stride(from: 0, to: batch.count, by: size).enumerated() {
-            let slice = batch[start..<min(start + size, batch.count)]
-            // GEOS and PROJ block: they run on NIO's thread pool, never on the cooperative pool
-            // an HTTP server shares.
-            group.addTask {
-              (
-                index,
-                try await NIOThreadPool.singleton.runIfActive {
-                  try Self.process(slice, firstFID: firstFID + Int64(start), slot: index, setup: chunkSetup)
-                }
-              )
+        let size = max(1, (batch.count + workers * Self.chunksPerCore - 1) / (workers * Self.chunksPerCore))
+        for start in stride(from: 0, to: batch.count, by: size) {
+          let slice = batch[start..<min(start + size, batch.count)]
+          let task = Task {
+            try await NIOThreadPool.singleton.runIfActive {
+              try Self.process(slice, firstFID: firstFID + Int64(start), setup: chunkSetup)
             }
           }
-          var results: [(Int, ChunkResult)] = []
-          for try await result in group { results.append(result) }
-          return results.sorted { $0.0 < $1.0 }.map(\.1)
+          pending.append(PendingChunk(task: task, features: slice, source: planIndex))
         }
-        let sourceIndex = planIndex
-        var rows = ByteBuffer()
-        rows.reserveCapacity(chunks.reduce(0) { $0 + $1.rows.count })
-        var written = 0
-        var position = 0
-        for chunk in chunks {
-          if load.family == nil, let family = chunk.family { load.family = family }
-          for (code, fids) in chunk.findings { findingFIDs[code, default: []] += fids }
-          if options.kind == .cadastral && chunk.hasNPN { load.foundNPN = true }
-          if let extent = chunk.extent { load.extent = load.extent.map { $0.union(extent) } ?? extent }
-          load.area += chunk.area
-          rows.writeBytes(chunk.rows)
-          for outcome in chunk.outcomes {
-            let feature = batch[position]
-            position += 1
-            load.read += 1
-            if feature.droppedZM { load.zm += 1 }
-            if feature.linearized { load.linearized += 1 }
-            let named = SourceFeature(source: sourceIndex, fid: feature.fid)
-            switch outcome {
-            case .row(let fid, let code, let repaired, let outside, let shape):
-              written += 1
-              if let code {
-                for (passed, _) in load.codes.append((code, fid)) { load.repeats.offer(passed) }
-              }
-              if let shape {
-                load.corners.append(x: shape.envelope.minX, y: shape.envelope.minY)
-                let passed = load.shapes.append(shape)
-                if !passed.isEmpty {
-                  if load.spill == nil { load.spill = try ShapeSpill() }
-                  for shape in passed { try load.spill?.append(shape) }
-                }
-              }
-              if repaired { load.repaired.append(named) }
-              if outside { load.outside.append(named) }
-            case .dropped(let reason, let detail):
-              load.dropped.append(DroppedFeature(feature: named, reason: reason, detail: detail))
-            }
-          }
-        }
-        setup?.family = load.family
-        load.written += written
-        stages.processing += ContinuousClock.now - processing
-        progress(
-          IngestProgress(
-            featuresDone: load.read, featuresTotal: total, seconds: (ContinuousClock.now - started).seconds))
-        if written > 0 { return rows }
       }
     }
     load.findings = findingFIDs.sorted { $0.key < $1.key }.map { code, fids in
@@ -495,9 +519,9 @@ public struct Ingestor: Sendable {
   /// Features read from GDAL per call, and processed together on every core, once a layer is
   /// under way.
   static let batchSize = 4_000
-  /// A layer's first batch; each next one twice the last, up to `batchSize`. Reading, processing
-  /// and PostgreSQL's parsing of the rows overlap only from the second batch on: 1,122
-  /// municipalities in one batch were read, then processed, then parsed, one after another.
+  /// A layer's first batch; each next one twice the last, up to `batchSize`. Reading overlaps
+  /// processing only from the second batch on: 1,122 municipalities in one batch were read,
+  /// then processed. (Processing and PostgreSQL's parsing overlap within a batch, by chunks.)
   static let firstBatchSize = 250
 
   /// Checks over the whole loaded table.
