@@ -11,8 +11,9 @@
 #   --debug  use the debug build (for checking the harness itself, as CI does; figures are
 #            not meaningful then)
 #
-# The ingest entry also loads two real layers (DANE's municipalities, Cambridge's parcels) from
-# ../shared/realdata beside the project, or NODO_REALDATA_DIR, when it is there.
+# The ingest entry also loads four real layers (DANE's municipalities, Cambridge's parcels,
+# the Ramsar wetlands, LADM-COL's lc_terreno) from ../shared/realdata beside the project, or
+# NODO_REALDATA_DIR, when it is there.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
@@ -74,12 +75,15 @@ report="deploy/bench/results/$stamp.md"
 rows=()
 implemented=0 missing=0
 
-# measure NAME COMMAND...: one run with /usr/bin/time; prints "seconds peak_kib".
+# measure COMMAND...: one run under /usr/bin/time; prints "seconds peak_kib". The seconds come
+# from the clock in nanoseconds (time's %e has two decimals: a tenth of a small layer's load).
 measure() {
-  local log="$work/time.$$"
-  /usr/bin/time -f "%e %M" -o "$log" "$@" >/dev/null 2>"$work/stderr.$$" || {
+  local log="$work/time.$$" t0 t1
+  t0=$(date +%s%N)
+  /usr/bin/time -f "%M" -o "$log" "$@" >/dev/null 2>"$work/stderr.$$" || {
     echo "command failed: $*" >&2; cat "$work/stderr.$$" >&2; return 1; }
-  tail -n 1 "$log"
+  t1=$(date +%s%N)
+  echo "$(awk "BEGIN {printf \"%.3f\", ($t1 - $t0) / 1e9}") $(tail -n 1 "$log")"
 }
 # drop_layers PATTERN: deletes the layers whose slug is LIKE PATTERN, and the feature partitions
 # their versions leave behind (deleting a layer deletes its rows, not its partition tables,
@@ -92,14 +96,15 @@ drop_layers() {
 }
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
-# ingest_row LABEL FEATURES OURS OGR: alternating loads (one warm-up, then $runs counted), the
-# medians as one table row. OURS and OGR name arrays: nodo-at ingest's arguments after the
-# layer, ogr2ogr's source arguments (the target table and the common options are added here).
+# ingest_row LABEL FEATURES OURS OGR [RUNS]: alternating loads (one warm-up, then RUNS counted,
+# $runs by default), the medians as one table row. OURS and OGR name arrays: nodo-at ingest's
+# arguments after the layer, ogr2ogr's source arguments (the target table and the common
+# options are added here).
 ingest_row() {
   local label=$1 features=$2
   local -n ours_args=$3 ogr_args=$4
   local times=() their_times=() mems=() their_mems=() s m s2 m2
-  for i in $(seq 0 "$runs"); do
+  for i in $(seq 0 "${5:-$runs}"); do
     psql_ -c "DROP TABLE IF EXISTS bench_ogr" >/dev/null 2>&1
     read -r s m < <(measure "$bin" ingest "${ours_args[0]}" --layer "bench-ours-$(date +%s)-$i" "${ours_args[@]:1}" --json)
     read -r s2 m2 < <(measure ogr2ogr -f PostgreSQL "$pg" "${ogr_args[@]}" -nln bench_ogr -nlt PROMOTE_TO_MULTI \
@@ -125,12 +130,22 @@ bench_ingest() {
   if [ -d "$real" ]; then
     local mgn="$real/colombia_mgn2018_geojson/co_2018_MGN_MPIO_POLITICO.geojson"
     local cambridge="$real/cambridge_ma/ASSESSING_ParcelsFY2014.topojson"
+    # Loads of a tenth of a second: more runs, for a steadier median.
+    local small_runs=$((runs < 3 ? runs : 3 * runs))
     ours=("$mgn" --kind boundary --map divipola=MPIO_CCNCT)
     ogr=("$mgn")
-    ingest_row "DANE MGN municipalities, 1,122 real (GeoJSON, EPSG:4326, boundary)" 1122 ours ogr
+    ingest_row "DANE MGN municipalities, 1,122 real (GeoJSON, EPSG:4326, boundary)" 1122 ours ogr "$small_runs"
     ours=("$cambridge" --kind determinant --type 7 --crs EPSG:4326 --allow-outside-colombia)
     ogr=("$cambridge" -s_srs EPSG:4326)
     ingest_row "Cambridge parcels, 13,116 real (TopoJSON, EPSG:4326, 37 invalid)" 13116 ours ogr
+    local ramsar="$real/col_otl_ambiental/ramsar_humedales/HUMEDALES_RAMSAR/HUMEDALES_RAMSAR.shp"
+    ours=("$ramsar" --kind determinant --type 7)
+    ogr=("$ramsar")
+    ingest_row "Ramsar wetlands, 12 real (shapefile, MAGNA-SIRGAS, 2.4 MB)" 12 ours ogr "$small_runs"
+    local ladm="$real/ladm_col_asistente/test_ladm_col_queries_v1_1.gpkg"
+    ours=("$ladm" --source-layer lc_terreno --kind cadastral)
+    ogr=("$ladm" lc_terreno)
+    ingest_row "LADM-COL lc_terreno, 52 real parcels (GeoPackage of 90 tables, EPSG:4686)" 52 ours ogr "$small_runs"
   else
     echo "   (no real layers at $real: only the generated one)" >&2
   fi
