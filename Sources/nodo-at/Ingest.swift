@@ -64,8 +64,10 @@ struct IngestCommand: AsyncParsableCommand {
     let bar = ProgressLine(enabled: !json && isatty(1) != 0, language: lang)
     let report: IngestReport
     do {
+      // The catalogue is read while the database is looked for.
+      let catalogLoad = Task { try DeterminantCatalog.bundled() }
       let url = try await DatabaseLocation.resolve(logger: logger)
-      let catalog = try DeterminantCatalog.bundled()
+      let catalog = try await catalogLoad.value
       report = try await Database.withDatabase(url, logger: logger) { database in
         // Connecting and checking the schema overlap the opening of the sources (a GeoJSON is
         // parsed whole on opening).
