@@ -24,8 +24,9 @@ func runProgram(
   defer { try? FileManager.default.removeItem(at: scratch) }
   let out = scratch.appendingPathComponent("out")
   let err = scratch.appendingPathComponent("err")
-  FileManager.default.createFile(atPath: out.path, contents: nil)
-  FileManager.default.createFile(atPath: err.path, contents: nil)
+  for file in [out, err] where !FileManager.default.createFile(atPath: file.path, contents: nil) {
+    throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: file.path])
+  }
   let process = Process()
   process.executableURL = URL(fileURLWithPath: path)
   process.arguments = arguments
