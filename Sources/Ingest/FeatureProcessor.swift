@@ -41,7 +41,7 @@ final class FeatureProcessor {
   var area = 0.0
 
   /// `transformer` brings the source's CRS to EPSG:9377; nil when it is EPSG:9377
-  /// (`Ingestor.TransformerSlots` decides and keeps them).
+  /// (`Ingestor.TransformerPool` decides and keeps them).
   init(
     fields: [FieldInfo], mappings: [FieldMapping], transformer: Transformer?, kind: LayerKind,
     divipola: String?, extra: [(String, String)]

@@ -73,7 +73,7 @@ public struct Ingestor: Sendable {
     logger.debug("ingest plan", metadata: ["plan_s": "\((ContinuousClock.now - started).seconds)"])
     // Each layer's transformer to EPSG:9377 is looked up in PROJ's database on a thread of its
     // own while the load waits for the migrations and opens its transaction.
-    let transformers = plan.map { TransformerSlots(crs: $0.crs) }
+    let transformers = plan.map { TransformerPool(crs: $0.crs) }
     Thread.detachNewThread { transformers.forEach { $0.prepare() } }
     try await ready?()
     let combinedHash = plan.count == 1 ? plan[0].sha256 : Self.combine(plan.map(\.sha256))
@@ -255,7 +255,7 @@ public struct Ingestor: Sendable {
     var family: GeometryFamily?
     var writer: FeatureRowWriter
     /// The layer's transformers to EPSG:9377, lent to one chunk at a time.
-    var transformers: TransformerSlots
+    var transformers: TransformerPool
   }
 
   /// A source layer's PROJ transformers to EPSG:9377, lent to one chunk at a time and kept for
@@ -263,36 +263,43 @@ public struct Ingestor: Sendable {
   /// first in a process more): one is made, by `prepare()` while the load opens its
   /// transaction, and the lent ones are copies of it (0.3 ms), as many as chunks run at once.
   /// The one copied from is never used to transform.
-  final class TransformerSlots: @unchecked Sendable {
+  final class TransformerPool: @unchecked Sendable {
     private let definition: String?
     private let lock = NSLock()
-    private var original: Result<Transformer, any Error>?
+    private var original: Transformer?
     private var idle: [Transformer] = []
 
     /// Nil `definition`: the source is in EPSG:9377.
     init(crs: CRS) { definition = crs.epsg == 9377 ? nil : crs.projDefinition }
 
-    /// Makes the transformer the others copy, unless made already.
+    /// Makes the transformer the others copy, unless made already (a failure is met again,
+    /// and thrown, by `borrow`).
     func prepare() {
-      guard let definition else { return }
-      lock.withLock {
-        if original == nil { original = Result { try Transformer(from: definition, to: "EPSG:9377") } }
-      }
+      lock.withLock { _ = try? madeOriginal() }
     }
 
     /// A transformer for the caller alone until `giveBack`; nil for a source in EPSG:9377.
     func borrow() throws -> Transformer? {
-      guard let definition else { return nil }
-      return try lock.withLock {
+      try lock.withLock {
         if let known = idle.popLast() { return known }
-        if original == nil { original = Result { try Transformer(from: definition, to: "EPSG:9377") } }
-        return try original!.get().copy() ?? Transformer(from: definition, to: "EPSG:9377")
+        guard let original = try madeOriginal() else { return nil }
+        return try original.copy() ?? Transformer(from: original.source, to: original.target)
       }
     }
 
     func giveBack(_ transformer: Transformer?) {
       guard let transformer else { return }
       lock.withLock { idle.append(transformer) }
+    }
+
+    /// The transformer copied from, made on first call; nil for a source in EPSG:9377. Under
+    /// `lock`.
+    private func madeOriginal() throws -> Transformer? {
+      guard let definition else { return nil }
+      if let original { return original }
+      let made = try Transformer(from: definition, to: "EPSG:9377")
+      original = made
+      return made
     }
   }
 
@@ -348,7 +355,7 @@ public struct Ingestor: Sendable {
   /// cores, and streams the rows into COPY. Stored fids follow source order; a dropped feature
   /// leaves a gap.
   private func copy(
-    _ plan: [PlannedLayer], transformers: [TransformerSlots], options: IngestOptions,
+    _ plan: [PlannedLayer], transformers: [TransformerPool], options: IngestOptions,
     versionID: Int64, total: Int,
     started: ContinuousClock.Instant, connection: PostgresConnection,
     progress: @escaping @Sendable (IngestProgress) -> Void

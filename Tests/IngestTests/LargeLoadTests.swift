@@ -137,24 +137,24 @@ struct ShapeSpillTests {
 }
 
 @Suite("PROJ transformers kept for a layer's batches")
-struct TransformerSlotsTests {
+struct TransformerPoolTests {
   @Test("a transformer given back is lent again, two borrowers never share one, and EPSG:9377 needs none")
   func kept() throws {
-    let slots = Ingestor.TransformerSlots(crs: try CRSIdentifier.identify(epsg: 4326))
-    slots.prepare()
-    let first = try #require(try slots.borrow())
-    let second = try #require(try slots.borrow())
+    let pool = Ingestor.TransformerPool(crs: try CRSIdentifier.identify(epsg: 4326))
+    pool.prepare()
+    let first = try #require(try pool.borrow())
+    let second = try #require(try pool.borrow())
     #expect(second !== first)
-    slots.giveBack(first)
-    #expect(try slots.borrow() === first)
-    slots.giveBack(second)
-    // Lon/lat in Bogotá lands in CTM12's range, from the original and from a copy.
+    pool.giveBack(first)
+    #expect(try pool.borrow() === first)
+    pool.giveBack(second)
+    // Lon/lat in Bogotá lands in CTM12's range, from both copies.
     for transformer in [first, second] {
       var x = [-74.08]
       var y = [4.6]
       try transformer.transform(x: &x, y: &y)
       #expect(x[0] > 4_800_000 && x[0] < 5_000_000 && y[0] > 2_000_000 && y[0] < 2_200_000)
     }
-    #expect(try Ingestor.TransformerSlots(crs: try CRSIdentifier.identify(epsg: 9377)).borrow() == nil)
+    #expect(try Ingestor.TransformerPool(crs: try CRSIdentifier.identify(epsg: 9377)).borrow() == nil)
   }
 }
