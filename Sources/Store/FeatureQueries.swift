@@ -325,6 +325,9 @@ public enum FeatureQueries {
   /// on a page in a box.
   static let chunkSize = 100
 
+  /// Whether a page of `query` comes in one row (`checked`'s `single`).
+  static func fitsOneRow(_ query: ItemsQuery) -> Bool { query.limit <= chunkSize }
+
   /// `SELECT current, count, last, more, json`: the features of `page` (a `SELECT t.id,
   /// <json> … ORDER BY t.id LIMIT <limit>`, `limit` one more than the page's size) gathered
   /// in chunks, in id order: `json` their GeoJSON joined by commas, `count` how many, `last`
@@ -432,7 +435,7 @@ public enum FeatureQueries {
       FROM (\(sourceSQL(source))) t
       \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
       ORDER BY t.id LIMIT \(limit)
-      """, limit: "\(limit)::int8", single: query.limit <= chunkSize)
+      """, limit: "\(limit)::int8", single: fitsOneRow(query))
     return try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
   }
 }
@@ -496,7 +499,7 @@ enum LayerStatement {
       flip = query.flipAxes
       selected = query.properties != nil
       if query.bbox != nil { boxSRID = query.bboxSRID }
-      single = query.id == nil && query.limit <= FeatureQueries.chunkSize
+      single = query.id == nil && FeatureQueries.fitsOneRow(query)
     }
 
     /// Distinguishes the statements of one version.
@@ -619,7 +622,7 @@ struct LayerFeatures: PostgresPreparedStatement {
         return LayerStatement.checked("WHERE " + page, limit: "$\(key + 1)")
       }
       // The rows whose boxes overlap the box, in fid order, are tested against the box itself
-      // (GEOS for those across its edge) only until the page is full: behind the fence
+      // (`FeatureQueries.meetsBox`) only until the page is full: behind the fence
       // (OFFSET 0) PostgreSQL cannot move the test below the sort, which tested every
       // candidate. Only for a small box: its candidates are few, and their sort cheap.
       let box = "(SELECT $\(key + 2)::geometry)"
