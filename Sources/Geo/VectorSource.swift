@@ -103,7 +103,7 @@ public final class VectorSource {
   /// (`OGR_L_GetFeatureCount(layer, 1)`).
   public func layerInfo(_ index: Int, exactCount: Bool = true, extent: Bool = true) throws -> LayerInfo {
     let layer = try layerHandle(index)
-    let name = OGR_L_GetName(layer).map { String(cString: $0) } ?? "layer\(index)"
+    let name = try layerName(index).name
     let count = OGR_L_GetFeatureCount(layer, exactCount ? 1 : 0)
     let type = OGR_L_GetGeomType(layer)
     let typeName = OGRGeometryTypeToName(type).map { String(cString: $0) } ?? "Unknown"

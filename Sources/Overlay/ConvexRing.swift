@@ -19,16 +19,11 @@ struct ConvexRing: Sendable {
     let found: (offset: Int, count: Int, turn: Double)? = wkb.withUnsafeBytes { bytes in
       guard let ring = SingleRingWKB(bytes) else { return nil }
       let (offset, count) = (ring.offset, ring.count)
-      let turn = Self.turnSign(vertices: count - 1) { Self.point(bytes, offset, $0) }
+      let turn = Self.turnSign(vertices: count - 1) { SingleRingWKB.point(bytes, offset, $0) }
       return turn == 0 ? nil : (offset, count, turn)
     }
     guard let found else { return nil }
     (offset, count, turn) = found
-  }
-
-  @inline(__always)
-  static func point(_ bytes: UnsafeRawBufferPointer, _ offset: Int, _ k: Int) -> (Double, Double) {
-    SingleRingWKB.point(bytes, offset, k)
   }
 
   /// The sign of the turns of a closed ring of `n` distinct vertices (`vertex(k)`, k < n): 1
@@ -59,14 +54,14 @@ struct ConvexRing: Sendable {
       otherWKB.withUnsafeBytes { theirs in
         let (n, m) = (count - 1, other.count - 1)
         edges: for i in 0..<n {
-          let (x1, y1) = Self.point(mine, offset, i)
-          let (x2, y2) = Self.point(mine, offset, i + 1)
+          let (x1, y1) = SingleRingWKB.point(mine, offset, i)
+          let (x2, y2) = SingleRingWKB.point(mine, offset, i + 1)
           let (dx, dy) = (x2 - x1, y2 - y1)
           let length = (dx * dx + dy * dy).squareRoot()
           guard length > 0 else { continue }
           let limit = slack * length
           for k in 0..<m {
-            let (x, y) = Self.point(theirs, other.offset, k)
+            let (x, y) = SingleRingWKB.point(theirs, other.offset, k)
             if turn * (dx * (y - y1) - dy * (x - x1)) > limit { continue edges }
           }
           return true
