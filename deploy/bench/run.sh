@@ -145,7 +145,7 @@ bench_ingest() {
     local ladm="$real/ladm_col_asistente/test_ladm_col_queries_v1_1.gpkg"
     ours=("$ladm" --source-layer lc_terreno --kind cadastral)
     ogr=("$ladm" lc_terreno)
-    ingest_row "LADM-COL lc_terreno, 52 real parcels (GeoPackage of 90 tables, EPSG:4686)" 52 ours ogr "$small_runs"
+    ingest_row "LADM-COL lc_terreno, 52 real parcels (GeoPackage of 90 tables, EPSG:9377)" 52 ours ogr "$small_runs"
   else
     echo "   (no real layers at $real: only the generated one)" >&2
   fi
