@@ -9,24 +9,67 @@ enum AttributeJSON {
   private static let quote = UInt8(ascii: "\"")
   private static let backslash = UInt8(ascii: "\\")
 
+  /// A layer's keys, worked out once: each written as `"name":`, COPY-escaped. Stored as
+  /// `json`, an object keeps repeated keys, so a name is written once: a source column named
+  /// like a later one (after `--map`) or like an extra is left out, and the codes the ingest
+  /// extracted take the place of the columns named `npn` and `divipola`, or come last.
+  struct Layout {
+    /// `"name":` of each source column, escaped for JSON and COPY; nil when left out.
+    let keys: [[UInt8]?]
+    let extra: [(key: [UInt8], value: [UInt8])]
+    /// The source columns whose values the extracted NPN and DIVIPOLA code replace.
+    let npnSlot: Int?
+    let divipolaSlot: Int?
+
+    init(names: [String], extra: [(String, String)]) {
+      func key(_ name: String) -> [UInt8] {
+        var bytes: [UInt8] = []
+        AttributeJSON.appendString(name, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        return bytes
+      }
+      let extra = extra.filter { $0.0 != "npn" && $0.0 != "divipola" }
+      let extraNames = Set(extra.map(\.0))
+      let kept = names.indices.map { index in
+        !extraNames.contains(names[index]) && !names[(index + 1)...].contains(names[index])
+      }
+      keys = names.indices.map { kept[$0] ? key(names[$0]) : nil }
+      npnSlot = names.indices.first { kept[$0] && names[$0] == "npn" }
+      divipolaSlot = names.indices.first { kept[$0] && names[$0] == "divipola" }
+      self.extra = extra.enumerated().compactMap { index, pair in
+        guard !extra[(index + 1)...].contains(where: { $0.0 == pair.0 }) else { return nil }
+        var value: [UInt8] = []
+        AttributeJSON.appendString(pair.1, to: &value)
+        return (key(pair.0), value)
+      }
+    }
+  }
+
   /// Appends the object to `out`, escaped for JSON and then for COPY's text format (every
-  /// backslash doubled). `npn` and `divipola`, when given, come last: they are what the API
-  /// serves under those names (jsonb keeps the last of repeated keys, so they replace a source
-  /// column named alike).
+  /// backslash doubled): the source's columns in their order, `layout`'s extras, and `npn` and
+  /// `divipola` when given (what the API serves under those names) in place of the columns
+  /// named alike, else last.
   static func append(
-    names: [String], values: [FieldValue], extra: [(String, String)], npn: String?, divipola: String?,
-    to out: inout [UInt8]
+    _ layout: Layout, values: [FieldValue], npn: String?, divipola: String?, to out: inout [UInt8]
   ) {
     out.append(UInt8(ascii: "{"))
     var first = true
-    func key(_ name: String) {
+    func key(_ bytes: [UInt8]) {
       if !first { out.append(UInt8(ascii: ",")) }
       first = false
-      appendString(name, to: &out)
-      out.append(UInt8(ascii: ":"))
+      out.append(contentsOf: bytes)
     }
-    for (name, value) in zip(names, values) {
+    for (index, value) in zip(layout.keys.indices, values) {
+      guard let name = layout.keys[index] else { continue }
       key(name)
+      if index == layout.npnSlot, let npn {
+        appendString(npn, to: &out)
+        continue
+      }
+      if index == layout.divipolaSlot, let divipola {
+        appendString(divipola, to: &out)
+        continue
+      }
       switch value {
       case .null: out.append(contentsOf: "null".utf8)
       case .integer(let number): out.append(contentsOf: String(number).utf8)
@@ -34,20 +77,23 @@ enum AttributeJSON {
       case .string(let text): appendString(text, to: &out)
       }
     }
-    for (name, text) in extra {
+    for (name, value) in layout.extra {
       key(name)
-      appendString(text, to: &out)
+      out.append(contentsOf: value)
     }
-    if let npn {
-      key("npn")
+    if let npn, layout.npnSlot == nil {
+      key(npnKey)
       appendString(npn, to: &out)
     }
-    if let divipola {
-      key("divipola")
+    if let divipola, layout.divipolaSlot == nil {
+      key(divipolaKey)
       appendString(divipola, to: &out)
     }
     out.append(UInt8(ascii: "}"))
   }
+
+  private static let npnKey = Array(#""npn":"#.utf8)
+  private static let divipolaKey = Array(#""divipola":"#.utf8)
 
   /// `text` as a JSON string, COPY-escaped: `"` → `\\"`, `\` → `\\\\`, control characters as
   /// `\\n`, `\\u001f`…

@@ -24,14 +24,13 @@ struct Shape: Sendable {
 final class FeatureProcessor {
   let context: GeometryContext
   let transformer: Transformer?
-  let names: [String]
   let kind: LayerKind
   let divipola: String?
   private let npnIndex: Int?
   private let conditionIndex: Int?
   private let areaIndex: Int?
   private let divipolaIndex: Int?
-  let extra: [(String, String)]
+  private let layout: AttributeJSON.Layout
 
   /// Per-feature findings, keyed by rule code, holding stored fids.
   var findings: [String: [Int64]] = [:]
@@ -50,14 +49,13 @@ final class FeatureProcessor {
     self.transformer = transformer
     self.kind = kind
     self.divipola = divipola
-    self.extra = extra
     var names = fields.map(\.name)
     for mapping in mappings {
       if let index = names.firstIndex(where: { $0.caseInsensitiveCompare(mapping.source) == .orderedSame }) {
         names[index] = mapping.target
       }
     }
-    self.names = names
+    layout = AttributeJSON.Layout(names: names, extra: extra)
     func index(_ candidates: [String]) -> Int? {
       for candidate in candidates {
         if let found = names.firstIndex(where: { $0.lowercased() == candidate }) { return found }
@@ -116,12 +114,11 @@ final class FeatureProcessor {
       let outside = !CRSIdentifier.colombiaCTM12.intersects(envelope)
       area += planarArea ?? 0
       let (npn, code) = checks(feature.values, fid: fid, area: planarArea)
-      let (names, extra) = (self.names, self.extra)
+      let layout = self.layout
       writer.append(
         fid: fid, sourceFID: feature.fid, divipola: code, npn: npn, to: &rows,
         attributes: {
-          AttributeJSON.append(
-            names: names, values: feature.values, extra: extra, npn: npn, divipola: code, to: &$0)
+          AttributeJSON.append(layout, values: feature.values, npn: npn, divipola: code, to: &$0)
         },
         geometry: { stored.appendHexEWKB(srid: 9377, to: &$0) })
       let unique: String? =

@@ -196,11 +196,12 @@ public enum FeatureQueries {
     return false
   }
 
-  /// The subquery `t (id, geom, props)` of a source.
-  static func sourceSQL(_ source: CollectionSource) -> String {
+  /// The subquery `t (id, geom, props)` of a source. A layer's `props` are `json` (stored as
+  /// the ingest wrote them, served without printing) unless `jsonb`, for what inspects them.
+  static func sourceSQL(_ source: CollectionSource, jsonb: Bool = false) -> String {
     switch source {
     case .layer(let version):
-      return layerRows(version, table: "feature")
+      return layerRows(version, table: "feature", jsonb: jsonb)
     case .faces(let run):
       return """
         SELECT c.face_id::bigint AS id, c.geom, jsonb_build_object(
@@ -243,10 +244,11 @@ public enum FeatureQueries {
 
   /// A layer version's rows as `id, geom, props` (`attributes` holds the NPN and DIVIPOLA code
   /// the ingest extracted, under those names), read from `table`: the partitioned `feature` or
-  /// the version's own partition.
-  static func layerRows(_ version: Int64, table: String) -> String {
+  /// the version's own partition. `props` is `json`, or `jsonb` when asked (a filter's
+  /// operators), converted once per row.
+  static func layerRows(_ version: Int64, table: String, jsonb: Bool = false) -> String {
     """
-    SELECT f.fid AS id, f.geom, f.attributes AS props
+    SELECT f.fid AS id, f.geom, f.attributes\(jsonb ? "::jsonb" : "") AS props
     FROM \(table) f WHERE f.version_id = \(version)
     """
   }
@@ -280,9 +282,10 @@ public enum FeatureQueries {
     "CASE WHEN t.geom @ \(inner) THEN true ELSE ST_DWithin(t.geom, \(box), 0) END"
   }
 
-  /// Only the properties named in `names` (an SQL text[] expression) of a row `t`.
+  /// Only the properties named in `names` (an SQL text[] expression) of a row `t` (`props`
+  /// json or jsonb).
   static func selectedProperties(_ names: String) -> String {
-    "coalesce((SELECT jsonb_object_agg(k, v) FROM jsonb_each(t.props) AS e(k, v) WHERE k = ANY(\(names)::text[])), '{}'::jsonb)"
+    "coalesce((SELECT jsonb_object_agg(k, v) FROM jsonb_each(t.props::jsonb) AS e(k, v) WHERE k = ANY(\(names)::text[])), '{}'::jsonb)"
   }
 
   /// Rows of an items statement, in id order.
@@ -432,7 +435,7 @@ public enum FeatureQueries {
       source,
       """
       SELECT t.id, \(featureJSON(srid: query.outputSRID, flip: query.flipAxes, properties: properties)) AS json
-      FROM (\(sourceSQL(source))) t
+      FROM (\(sourceSQL(source, jsonb: query.filter != nil))) t
       \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
       ORDER BY t.id LIMIT \(limit)
       """, limit: "\(limit)::int8", single: fitsOneRow(query))
@@ -451,7 +454,7 @@ extension FeatureQueries {
       WITH b AS (SELECT ST_TileEnvelope($1::int, $2::int, $3::int) AS env),
       mvt AS (
         SELECT ST_AsMVTGeom(ST_Transform(t.geom, 3857), b.env, 4096, 64, true) AS geom, t.id, t.props
-        FROM (\(sourceSQL(source))) t, b
+        FROM (\(sourceSQL(source, jsonb: true))) t, b
         WHERE t.geom && ST_Transform(b.env, 9377)
       )
       SELECT ST_AsMVT(mvt.*, $4::text, 4096, 'geom', 'id') FROM mvt WHERE mvt.geom IS NOT NULL

@@ -139,7 +139,7 @@ struct ServedPropertiesTests {
   }
 
   @Test(
-    "the NPN and DIVIPOLA code the ingest extracted are stored among the attributes, replacing columns named alike"
+    "the NPN and DIVIPOLA code the ingest extracted are stored among the attributes, in place of columns named alike, each key once"
   )
   func codesAmongAttributes() async throws {
     let fixture = try await Self.loaded(
@@ -149,13 +149,14 @@ struct ServedPropertiesTests {
         #"{"npn":"25394000100000001000200000000A"}"#, #"{"matricula":"50C-1"}"#,
       ]
     ) { IngestOptions(paths: [$0], layer: "predios", kind: .cadastral, divipola: "25001") }
+    // In the source's column order as GDAL reads the GeoJSON.
     let served = try await fixture.one(
       "SELECT string_agg(attributes::text, '|' ORDER BY fid) FROM feature", as: String.self)
     #expect(
       served
-        == #"{"npn": "253940001000000010001000000000", "npn_alt": null, "divipola": "25394", "matricula": null}"#
-        + #"|{"npn": "25394000100000001000200000000A", "npn_alt": null, "divipola": "25001", "matricula": null}"#
-        + #"|{"npn": null, "npn_alt": null, "divipola": "25001", "matricula": "50C-1"}"#
+        == #"{"matricula":null,"npn":"253940001000000010001000000000","divipola":"25394","npn_alt":null}"#
+        + #"|{"matricula":null,"npn":"25394000100000001000200000000A","divipola":"25001","npn_alt":null}"#
+        + #"|{"matricula":"50C-1","npn":null,"divipola":"25001","npn_alt":null}"#
     )
   }
 }

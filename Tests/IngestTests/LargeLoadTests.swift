@@ -158,3 +158,41 @@ struct TransformerPoolTests {
     #expect(try Ingestor.TransformerPool(crs: try CRSIdentifier.identify(epsg: 9377)).borrow() == nil)
   }
 }
+
+/// A feature's attributes as the ingest writes them into COPY (stored as `json`, which keeps
+/// repeated keys as they are).
+@Suite("Attribute objects written for COPY")
+struct AttributeJSONTests {
+  func written(
+    _ names: [String], _ values: [FieldValue], extra: [(String, String)] = [], npn: String? = nil,
+    divipola: String? = nil
+  ) -> String {
+    var out: [UInt8] = []
+    AttributeJSON.append(
+      AttributeJSON.Layout(names: names, extra: extra), values: values, npn: npn, divipola: divipola, to: &out
+    )
+    return String(decoding: out, as: UTF8.self)
+  }
+
+  @Test("each key once: the last of repeated names, extras over columns, the codes in their columns' place")
+  func keysOnce() {
+    #expect(
+      written(["a", "npn", "b"], [.integer(1), .string("x"), .null], npn: "25", divipola: "25001")
+        == #"{"a":1,"npn":"25","b":null,"divipola":"25001"}"#)
+    // Without an extracted code the column keeps its own value.
+    #expect(written(["npn", "divipola"], [.null, .string("7")]) == #"{"npn":null,"divipola":"7"}"#)
+    // `--map` may rename a column to a name another column has: the later one stays.
+    #expect(
+      written(
+        ["id", "b", "id"], [.integer(1), .real(0.5), .integer(3)], extra: [("_source", "s.shp"), ("b", "x")])
+        == #"{"id":3,"_source":"s.shp","b":"x"}"#)
+    #expect(written([], [], npn: "1", divipola: "2") == #"{"npn":"1","divipola":"2"}"#)
+  }
+
+  @Test("keys and values escaped for JSON and then for COPY's text format")
+  func escaped() {
+    #expect(
+      written(["cl\"ave\\"], [.string("a\tb\u{1}")]) == #"{"cl\\"ave\\\\":"a\\tb\\u0001"}"#)
+    #expect(written(["x"], [.real(.infinity)]) == #"{"x":null}"#)
+  }
+}

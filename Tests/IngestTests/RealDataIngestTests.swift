@@ -97,7 +97,8 @@ struct RealDataIngestTests {
     #expect(Set(report.sources.compactMap(\.crs.epsg)) == [9377, 4686, 3116])
     let stats = try await storedStats(fixture, layer: "rfpn")
     #expect(stats.count == 57 && stats.srid == 9377 && stats.invalid == 0)
-    let withID = try await fixture.one("SELECT count(*) FROM feature WHERE attributes ? 'id'", as: Int.self)
+    let withID = try await fixture.one(
+      "SELECT count(*) FROM feature WHERE attributes::jsonb ? 'id'", as: Int.self)
     #expect(withID == 57)
   }
 
