@@ -13,7 +13,9 @@ struct PlannedLayer: Sendable {
   var driver: String
   var crs: CRS
   var crsOverridden: Bool
-  var sha256: String
+  /// The SHA-256 of the layer's source (`SourcePlan.sha256(of:)` of `path`), filled in by the
+  /// load: hashed while the plan opens the sources, not before.
+  var sha256 = ""
   /// The dataset as the plan opened it, read again by the load: GDAL parses a GeoJSON or
   /// TopoJSON whole when it opens it (0.3 s for Cambridge's 13,116 parcels), which the load
   /// paid a second time.
@@ -43,8 +45,8 @@ enum SourcePlan {
     }
     var planned: [PlannedLayer] = []
     for path in options.paths {
+      try checkExists(path)
       try checkArchive(path, limit: options.maxUncompressedBytes)
-      let hash = try sha256(of: path)
       let datasets: [String]
       do {
         datasets = try VectorSource.datasets(at: path)
@@ -107,7 +109,7 @@ enum SourcePlan {
           found.append(
             PlannedLayer(
               path: path, dataset: dataset, layerIndex: index, info: info, driver: source.driverName,
-              crs: crs, crsOverridden: override != nil && info.crs?.epsg != override?.epsg, sha256: hash,
+              crs: crs, crsOverridden: override != nil && info.crs?.epsg != override?.epsg,
               opened: opened))
         }
       }
@@ -145,15 +147,25 @@ enum SourcePlan {
     if total > limit { throw IngestError.archiveTooLarge(path: path, bytes: total, limit: limit) }
   }
 
+  /// Refuses a path that names nothing.
+  static func checkExists(_ path: String) throws {
+    var isDirectory: ObjCBool = false
+    try checkExists(path, isDirectory: &isDirectory)
+  }
+
+  static func checkExists(_ path: String, isDirectory: inout ObjCBool) throws {
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+      throw IngestError.source(
+        path: path, .gdal(function: "stat", message: "no such file or folder: \(path)"))
+    }
+  }
+
   /// SHA-256 of a file, or of a shapefile with its sibling files, or of every file in a
   /// folder (sorted by name): the identity of what was loaded.
   static func sha256(of path: String) throws -> String {
     let manager = FileManager.default
     var isDirectory: ObjCBool = false
-    guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else {
-      throw IngestError.source(
-        path: path, .gdal(function: "stat", message: "no such file or folder: \(path)"))
-    }
+    try checkExists(path, isDirectory: &isDirectory)
     var files: [String] = []
     if isDirectory.boolValue {
       let enumerator = manager.enumerator(atPath: path)
