@@ -141,6 +141,14 @@ struct OpsTests {
           #expect(response.status == .ok)
           #expect(String(buffer: response.body).contains("\"status\":\"ready\""))
         }
+        // The postmaster's pid file says ready while it runs, and not after a stop; a start
+        // after the stop starts it again (the quick path is not taken on a stale record).
+        #expect(cluster.isReady(port: url.port))
+        #expect(!cluster.isReady(port: url.port + 1))
+        try await cluster.stop()
+        #expect(!cluster.isReady(port: url.port))
+        let restarted = try await cluster.start()
+        #expect(cluster.isReady(port: restarted.port))
         try await cluster.stop()
         try await client.execute(
           uri: "/ready", method: .get, headers: [.acceptLanguage: "en-GB,en;q=0.9"]
