@@ -95,8 +95,13 @@ public final class VectorSource {
   /// CRS (`layerInfo` does all three).
   public func layerName(_ index: Int) throws -> (name: String, hasGeometry: Bool) {
     let layer = try layerHandle(index)
-    let name = OGR_L_GetName(layer).map { String(cString: $0) } ?? "layer\(index)"
-    return (name, OGR_L_GetGeomType(layer) != wkbNone)
+    return (try name(ofLayer: index), OGR_L_GetGeomType(layer) != wkbNone)
+  }
+
+  /// Only the name of a layer: no more than the driver knows from opening the dataset (the
+  /// geometry type makes a GeoPackage read the layer's table definition).
+  public func name(ofLayer index: Int) throws -> String {
+    OGR_L_GetName(try layerHandle(index)).map { String(cString: $0) } ?? "layer\(index)"
   }
 
   /// Describes one layer. `exactCount` forces a scan where the driver does not know the count
