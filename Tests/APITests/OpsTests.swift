@@ -147,6 +147,27 @@ struct OpsTests {
         #expect(!cluster.isReady(port: url.port + 1))
         try await cluster.stop()
         #expect(!cluster.isReady(port: url.port))
+        // A pid file left behind (a crash) names a dead process, or one still starting: not
+        // ready. Only a live postmaster that says "ready" is.
+        let pidFile = directory.appendingPathComponent("pg/postmaster.pid")
+        let socket = directory.appendingPathComponent("run/.s.PGSQL.\(url.port)")
+        let exited = Process()
+        exited.executableURL = URL(fileURLWithPath: "/bin/true")
+        try exited.run()
+        exited.waitUntilExit()
+        func pretend(pid: Int32, status: String) throws {
+          let lines = ["\(pid)", directory.path, "0", "\(url.port)", "/tmp", "127.0.0.1", "0", status, ""]
+          try Data(lines.joined(separator: "\n").utf8).write(to: pidFile)
+        }
+        try Data().write(to: socket)
+        try pretend(pid: exited.processIdentifier, status: "ready   ")
+        #expect(!cluster.isReady(port: url.port))
+        try pretend(pid: getpid(), status: "starting")
+        #expect(!cluster.isReady(port: url.port))
+        try pretend(pid: getpid(), status: "ready   ")
+        #expect(cluster.isReady(port: url.port))
+        try FileManager.default.removeItem(at: pidFile)
+        try FileManager.default.removeItem(at: socket)
         let restarted = try await cluster.start()
         #expect(cluster.isReady(port: restarted.port))
         try await cluster.stop()
