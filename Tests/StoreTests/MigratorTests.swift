@@ -22,6 +22,13 @@ struct MigratorTests {
       #expect(try await migrator.currentVersion(database.client, logger: logger) == migrator.latestVersion)
       let version = try await database.postgisVersion()
       #expect(version.hasPrefix("POSTGIS=\"3."))
+      // A database migrated by a newer program is refused, not taken for current.
+      let newer = migrator.latestVersion + 1
+      try await database.client.query(
+        "INSERT INTO schema_migration (version, name) VALUES (\(newer), 'from_the_future')", logger: logger)
+      await #expect(throws: StoreError.self) { try await migrator.migrate(database.client, logger: logger) }
+      try await database.client.query("DELETE FROM schema_migration WHERE version = \(newer)", logger: logger)
+      #expect(try await migrator.migrate(database.client, logger: logger).isEmpty)
     }
   }
 
