@@ -40,14 +40,40 @@ public struct Ingestor: Sendable {
     self.shapesKeptForChecks = shapesKeptForChecks
   }
 
+  /// The sources of a load, opened and hashed on the thread pool from the moment it is made:
+  /// a caller that makes it before it looks for the database (`run(_:opened:…)`) has GDAL
+  /// open the files meanwhile. Nothing is written by it.
+  public final class OpenedSources: Sendable {
+    let plan: Task<[PlannedLayer], any Error>
+    let hashes: Task<[String: String], any Error>
+
+    public init(_ options: IngestOptions) {
+      plan = Task { try await NIOThreadPool.singleton.runIfActive { try SourcePlan.make(options) } }
+      let paths = options.paths
+      hashes = Task {
+        try await NIOThreadPool.singleton.runIfActive {
+          try Dictionary(paths.map { ($0, try SourcePlan.sha256(of: $0)) }, uniquingKeysWith: { a, _ in a })
+        }
+      }
+    }
+
+    deinit {
+      plan.cancel()
+      hashes.cancel()
+    }
+  }
+
   /// `ready`, when given, is awaited after the sources are opened and before the database is
   /// written: what must precede the writing (the CLI's migrations) runs while GDAL opens them.
+  /// `opened`, when given, are `options`' sources opened beforehand.
   public func run(
-    _ options: IngestOptions, progress: @escaping @Sendable (IngestProgress) -> Void = { _ in },
+    _ options: IngestOptions, opened: OpenedSources? = nil,
+    progress: @escaping @Sendable (IngestProgress) -> Void = { _ in },
     ready: (@Sendable () async throws -> Void)? = nil
   ) async throws -> IngestReport {
     do {
-      return try await load(options, ready: ready, progress: progress)
+      return try await load(
+        options, opened: opened ?? OpenedSources(options), ready: ready, progress: progress)
     } catch let error as PostgresTransactionError {
       // The transaction was rolled back; surface the reason it failed.
       throw Self.unwrap(error.closureError ?? error)
@@ -62,7 +88,7 @@ public struct Ingestor: Sendable {
   }
 
   private func load(
-    _ options: IngestOptions, ready: (@Sendable () async throws -> Void)?,
+    _ options: IngestOptions, opened: OpenedSources, ready: (@Sendable () async throws -> Void)?,
     progress: @escaping @Sendable (IngestProgress) -> Void
   ) async throws -> IngestReport {
     let started = ContinuousClock.now
@@ -71,18 +97,14 @@ public struct Ingestor: Sendable {
     // on the threads that serve HTTP. The hashes are taken beside the plan, not before it
     // (2 MB hashed in about 6 ms, a GeoPackage opened in 11), and awaited only where the
     // transaction looks for a load of the same files.
-    let paths = options.paths
-    async let hashing = NIOThreadPool.singleton.runIfActive {
-      try Dictionary(paths.map { ($0, try SourcePlan.sha256(of: $0)) }, uniquingKeysWith: { a, _ in a })
-    }
-    var plan = try await NIOThreadPool.singleton.runIfActive { try SourcePlan.make(options) }
+    var plan = try await opened.plan.value
     logger.debug("ingest plan", metadata: ["plan_s": "\((ContinuousClock.now - started).seconds)"])
     // Each layer's transformer to EPSG:9377 is looked up in PROJ's database on a thread of its
     // own while the load waits for the migrations and opens its transaction.
     let transformers = plan.map { TransformerPool(crs: $0.crs) }
     Thread.detachNewThread { transformers.forEach { $0.prepare() } }
     try await ready?()
-    let hashes = try await hashing
+    let hashes = try await opened.hashes.value
     for index in plan.indices { plan[index].sha256 = hashes[plan[index].path] ?? "" }
     let combinedHash = plan.count == 1 ? plan[0].sha256 : Self.combine(plan.map(\.sha256))
     let sourceName = Array(Set(plan.map(\.path))).sorted().map { ($0 as NSString).lastPathComponent }

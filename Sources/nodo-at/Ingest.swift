@@ -64,7 +64,8 @@ struct IngestCommand: AsyncParsableCommand {
     let bar = ProgressLine(enabled: !json && isatty(1) != 0, language: lang)
     let report: IngestReport
     do {
-      // The catalogue is read while the database is looked for.
+      // The sources are opened and the catalogue read while the database is looked for.
+      let opened = Ingestor.OpenedSources(options)
       let catalogLoad = Task { try DeterminantCatalog.bundled() }
       let url = try await DatabaseLocation.resolve(logger: logger)
       let catalog = try await catalogLoad.value
@@ -74,7 +75,7 @@ struct IngestCommand: AsyncParsableCommand {
         let migration = Task { try await Migrator.bundled().migrate(database.client, logger: logger) }
         defer { migration.cancel() }
         return try await Ingestor(database: database, catalog: catalog, logger: logger).run(
-          options, progress: { bar.update($0) }, ready: { _ = try await migration.value })
+          options, opened: opened, progress: { bar.update($0) }, ready: { _ = try await migration.value })
       }
       bar.finish()
     } catch let error as IngestError {
