@@ -392,15 +392,24 @@ YML
     "http://127.0.0.1:18183/collections/bench_parcels/items/$fid?f=json"
     "http://127.0.0.1:18183/collections/bench_parcels/items?limit=10&f=json"
     "http://127.0.0.1:18183/collections/bench_parcels/items?bbox=$bbox&limit=100&f=json")
+  # Each URL: a warm-up, then $runs rounds of the three servers in turn (the machine's speed
+  # drifts within minutes: alternating spreads the drift over all three); the medians.
+  local o op t tp p pp r
   for i in 0 1 2; do
-    # Warm-up, then measured.
     wrk -t2 -c16 -d1s "${ours_urls[$i]}" >/dev/null 2>&1; wrk -t2 -c16 -d1s "${tipg_urls[$i]}" >/dev/null 2>&1
     wrk -t2 -c16 -d1s "${pyg_urls[$i]}" >/dev/null 2>&1
-    read -r o op < <(wrk_run "${ours_urls[$i]}")
-    read -r t tp < <(wrk_run "${tipg_urls[$i]}")
-    read -r p pp < <(wrk_run "${pyg_urls[$i]}")
-    rows+=("| API ${names[$i]}, 64 connections, 10 s | nodo-at serve | ${o} req/s, p99 ${op} ms | tipg (uvicorn, 2 workers) | ${t} req/s, p99 ${tp} ms | $(awk "BEGIN {printf \"%.1f\", $o/($t>0?$t:1)}")× |")
+    local ours_r=() ours_p=() tipg_r=() tipg_p=() pyg_r=() pyg_p=()
+    for r in $(seq 1 "$runs"); do
+      read -r o op < <(wrk_run "${ours_urls[$i]}"); ours_r+=("$o"); ours_p+=("$op")
+      read -r t tp < <(wrk_run "${tipg_urls[$i]}"); tipg_r+=("$t"); tipg_p+=("$tp")
+      read -r p pp < <(wrk_run "${pyg_urls[$i]}"); pyg_r+=("$p"); pyg_p+=("$pp")
+    done
+    o=$(printf '%s\n' "${ours_r[@]}" | median); op=$(printf '%s\n' "${ours_p[@]}" | median)
+    t=$(printf '%s\n' "${tipg_r[@]}" | median); tp=$(printf '%s\n' "${tipg_p[@]}" | median)
+    p=$(printf '%s\n' "${pyg_r[@]}" | median); pp=$(printf '%s\n' "${pyg_p[@]}" | median)
+    rows+=("| API ${names[$i]}, 64 connections, 10 s, median of $runs | nodo-at serve | ${o} req/s, p99 ${op} ms | tipg (uvicorn, 2 workers) | ${t} req/s, p99 ${tp} ms | $(awk "BEGIN {printf \"%.1f\", $o/($t>0?$t:1)}")× |")
     rows+=("| API ${names[$i]} (same) | nodo-at serve | ${o} req/s | pygeoapi (gunicorn, 2 workers × 4 threads) | ${p} req/s, p99 ${pp} ms | $(awk "BEGIN {printf \"%.1f\", $o/($p>0?$p:1)}")× |")
+    echo "   ${names[$i]}: ours ${ours_r[*]}; tipg ${tipg_r[*]}; pygeoapi ${pyg_r[*]} req/s"
   done
   read -r a ap < <(wrk_run "http://127.0.0.1:18181/parcels/$npn/affectations")
   # The peers stop before pgbench opens its 64 connections.
