@@ -144,7 +144,7 @@ struct FeaturesController<Context: RequestContext>: Sendable {
     let selfURL = base + "/collections/\(first.info.id)/items" + Self.queryString(request, replacing: [:])
     var headers = HTTPFields()
     headers[.contentType] = "application/geo+json"
-    headers[HTTPField.Name("Content-Crs")!] = "<\(first.parsed.crs.uri)>"
+    headers[.contentCrs] = "<\(first.parsed.crs.uri)>"
     let collectionURL = base + "/collections/\(first.info.id)"
     let body = ResponseBody { writer in
       var buffer = ByteBuffer(string: "{\"type\":\"FeatureCollection\",\"features\":[")
@@ -224,7 +224,7 @@ struct FeaturesController<Context: RequestContext>: Sendable {
       ].joined(separator: ",") + "]"
     var headers = HTTPFields()
     headers[.contentType] = "application/geo+json"
-    headers[HTTPField.Name("Content-Crs")!] = "<\(parsed.crs.uri)>"
+    headers[.contentCrs] = "<\(parsed.crs.uri)>"
     // The feature's closing brace gives way to its links.
     var buffer = ByteBuffer()
     buffer.reserveCapacity(json.readableBytes + linksJSON.utf8.count + 10)
@@ -352,7 +352,7 @@ struct FeaturesController<Context: RequestContext>: Sendable {
     }
     var items = ItemsQuery(limit: limit, outputSRID: crs.srid, flipAxes: crs.yx)
     if let text = query["bbox"].map(String.init) {
-      let numbers = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+      let numbers = text.split(separator: ",").map { Double($0.trimmedOfWhitespace) }
       guard numbers.count == 4 || numbers.count == 6, numbers.allSatisfy({ $0 != nil && $0!.isFinite }) else {
         throw Problem.badParameter(
           "bbox", es: "necesita 4 (o 6) números separados por comas",
@@ -385,7 +385,7 @@ struct FeaturesController<Context: RequestContext>: Sendable {
         "bbox-crs", es: "solo tiene sentido con bbox", en: "only makes sense with bbox")
     }
     if let text = query["properties"].map(String.init) {
-      items.properties = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+      items.properties = text.split(separator: ",").map { String($0.trimmedOfWhitespace) }
     }
     if let text = query["filter"].map(String.init) {
       if let lang = query["filter-lang"], lang != "cql2-text" {
@@ -432,9 +432,12 @@ struct FeaturesController<Context: RequestContext>: Sendable {
 
   /// Refuses query parameters the resource does not know (400), `f` always allowed.
   static func allow(_ request: Request, _ known: Set<String>) throws {
-    for (name, _) in request.uri.queryParameters {
+    for (name, value) in request.uri.queryParameters {
       let key = String(name)
       if key == "f" {
+        guard ["json", "html", "geojson"].contains(String(value)) else {
+          throw Problem.badParameter("f", es: "debe ser json o html", en: "must be json or html")
+        }
         continue
       }
       if !known.contains(key) {
@@ -442,9 +445,6 @@ struct FeaturesController<Context: RequestContext>: Sendable {
           key, es: "parámetro desconocido (admitidos: \(known.sorted().joined(separator: ", ")))",
           en: "unknown parameter (accepted: \(known.sorted().joined(separator: ", ")))")
       }
-    }
-    if let f = request.uri.queryParameters["f"], !["json", "html", "geojson"].contains(String(f)) {
-      throw Problem.badParameter("f", es: "debe ser json o html", en: "must be json or html")
     }
   }
 
@@ -459,7 +459,7 @@ struct FeaturesController<Context: RequestContext>: Sendable {
 
   static func base(_ request: Request) -> String {
     let host = request.head.authority ?? "localhost"
-    let scheme = request.headers[HTTPField.Name("X-Forwarded-Proto")!] ?? "http"
+    let scheme = request.headers[.xForwardedProto] ?? "http"
     return "\(scheme)://\(host)"
   }
 
@@ -624,5 +624,20 @@ enum QueryText {
     let scalar = Unicode.Scalar(UInt8(byte))
     return ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar)
       || "-._~!$'()*;@".unicodeScalars.contains(scalar)
+  }
+}
+
+extension HTTPField.Name {
+  /// OGC API Features Part 2's header naming the CRS of the geometries sent.
+  static let contentCrs = HTTPField.Name("Content-Crs")!
+  static let xForwardedProto = HTTPField.Name("X-Forwarded-Proto")!
+}
+
+extension Substring {
+  /// Without the whitespace at either end (a list item of a query parameter: `1, 2`).
+  var trimmedOfWhitespace: Substring {
+    let start = firstIndex { !$0.isWhitespace } ?? endIndex
+    let end = self[start...].lastIndex { !$0.isWhitespace }.map(index(after:)) ?? start
+    return self[start..<end]
   }
 }

@@ -111,6 +111,16 @@ struct FeaturesTests {
         return (jsonObject(response)["features"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? Int }
       }
       #expect(!a.isEmpty && a.count < 400)
+      // Spaces around the numbers (as some clients write lists) change nothing.
+      let spaced = try await client.execute(
+        uri:
+          "/collections/demo-predios/items?limit=1000&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/9377&bbox=%20\(n0),%20\(e0)%20,\(n1)%09,\(e1)%20",
+        method: .get
+      ) { response in
+        #expect(response.status == .ok)
+        return (jsonObject(response)["features"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? Int }
+      }
+      #expect(spaced == a)
       let crs = try await client.execute(
         uri: "/collections/demo-predios/items?limit=1&crs=http://www.opengis.net/def/crs/EPSG/0/9377",
         method: .get
