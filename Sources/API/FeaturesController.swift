@@ -140,7 +140,6 @@ struct FeaturesController<Context: RequestContext>: Sendable {
     }
     let first = try await lookUp(request, context)
     let base = Self.base(request)
-    let limit = first.parsed.query.limit
     let selfURL = base + "/collections/\(first.info.id)/items" + Self.queryString(request, replacing: [:])
     var headers = HTTPFields()
     headers[.contentType] = "application/geo+json"
@@ -352,7 +351,7 @@ struct FeaturesController<Context: RequestContext>: Sendable {
     }
     var items = ItemsQuery(limit: limit, outputSRID: crs.srid, flipAxes: crs.yx)
     if let text = query["bbox"].map(String.init) {
-      let numbers = text.split(separator: ",").map { Double($0.trimmedOfWhitespace) }
+      let numbers = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
       guard numbers.count == 4 || numbers.count == 6, numbers.allSatisfy({ $0 != nil && $0!.isFinite }) else {
         throw Problem.badParameter(
           "bbox", es: "necesita 4 (o 6) números separados por comas",
@@ -385,7 +384,7 @@ struct FeaturesController<Context: RequestContext>: Sendable {
         "bbox-crs", es: "solo tiene sentido con bbox", en: "only makes sense with bbox")
     }
     if let text = query["properties"].map(String.init) {
-      items.properties = text.split(separator: ",").map { String($0.trimmedOfWhitespace) }
+      items.properties = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
     }
     if let text = query["filter"].map(String.init) {
       if let lang = query["filter-lang"], lang != "cql2-text" {
@@ -631,13 +630,4 @@ extension HTTPField.Name {
   /// OGC API Features Part 2's header naming the CRS of the geometries sent.
   static let contentCrs = HTTPField.Name("Content-Crs")!
   static let xForwardedProto = HTTPField.Name("X-Forwarded-Proto")!
-}
-
-extension Substring {
-  /// Without the whitespace at either end (a list item of a query parameter: `1, 2`).
-  var trimmedOfWhitespace: Substring {
-    let start = firstIndex { !$0.isWhitespace } ?? endIndex
-    let end = self[start...].lastIndex { !$0.isWhitespace }.map(index(after:)) ?? start
-    return self[start..<end]
-  }
 }

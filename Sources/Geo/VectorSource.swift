@@ -108,7 +108,7 @@ public final class VectorSource {
   /// (`OGR_L_GetFeatureCount(layer, 1)`).
   public func layerInfo(_ index: Int, exactCount: Bool = true, extent: Bool = true) throws -> LayerInfo {
     let layer = try layerHandle(index)
-    let name = try layerName(index).name
+    let name = try name(ofLayer: index)
     let count = OGR_L_GetFeatureCount(layer, exactCount ? 1 : 0)
     let type = OGR_L_GetGeomType(layer)
     let typeName = OGRGeometryTypeToName(type).map { String(cString: $0) } ?? "Unknown"

@@ -12,7 +12,8 @@ enum AttributeJSON {
   /// A layer's keys, worked out once: each written as `"name":`, COPY-escaped. Stored as
   /// `json`, an object keeps repeated keys, so a name is written once: a source column named
   /// like a later one (after `--map`) or like an extra is left out, and the codes the ingest
-  /// extracted take the place of the columns named `npn` and `divipola`, or come last.
+  /// extracted take the place of the columns named `npn` and `divipola`, or come last. The
+  /// extras (the source layer's name, `_source`) have names of their own.
   struct Layout {
     /// `"name":` of each source column, escaped for JSON and COPY; nil when left out.
     let keys: [[UInt8]?]
@@ -28,7 +29,6 @@ enum AttributeJSON {
         bytes.append(UInt8(ascii: ":"))
         return bytes
       }
-      let extra = extra.filter { $0.0 != "npn" && $0.0 != "divipola" }
       let extraNames = Set(extra.map(\.0))
       let kept = names.indices.map { index in
         !extraNames.contains(names[index]) && !names[(index + 1)...].contains(names[index])
@@ -36,11 +36,10 @@ enum AttributeJSON {
       keys = names.indices.map { kept[$0] ? key(names[$0]) : nil }
       npnSlot = names.indices.first { kept[$0] && names[$0] == "npn" }
       divipolaSlot = names.indices.first { kept[$0] && names[$0] == "divipola" }
-      self.extra = extra.enumerated().compactMap { index, pair in
-        guard !extra[(index + 1)...].contains(where: { $0.0 == pair.0 }) else { return nil }
+      self.extra = extra.map { name, text in
         var value: [UInt8] = []
-        AttributeJSON.appendString(pair.1, to: &value)
-        return (key(pair.0), value)
+        AttributeJSON.appendString(text, to: &value)
+        return (key(name), value)
       }
     }
   }

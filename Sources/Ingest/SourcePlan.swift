@@ -13,9 +13,6 @@ struct PlannedLayer: Sendable {
   var driver: String
   var crs: CRS
   var crsOverridden: Bool
-  /// The SHA-256 of the layer's source (`SourcePlan.sha256(of:)` of `path`), filled in by the
-  /// load: hashed while the plan opens the sources, not before.
-  var sha256 = ""
   /// The dataset as the plan opened it, read again by the load: GDAL parses a GeoJSON or
   /// TopoJSON whole when it opens it (0.3 s for Cambridge's 13,116 parcels), which the load
   /// paid a second time.
@@ -55,6 +52,7 @@ enum SourcePlan {
       }
       var found: [PlannedLayer] = []
       var available: [String] = []
+      var sources: [VectorSource] = []
       // One layer asked for by name ("*" asks for all).
       let named = options.sourceLayer.flatMap { $0 == "*" ? nil : $0 }
       for dataset in datasets {
@@ -64,6 +62,7 @@ enum SourcePlan {
         } catch let error as GeoError {
           throw IngestError.source(path: path, error)
         }
+        sources.append(source)
         let opened = OpenedSource(source)
         for index in 0..<source.layerCount {
           let info: LayerInfo
@@ -115,8 +114,7 @@ enum SourcePlan {
         }
       }
       if let named, found.isEmpty {
-        for dataset in datasets {
-          guard let source = try? VectorSource(path: dataset, encoding: options.encoding) else { continue }
+        for source in sources {
           for index in 0..<source.layerCount {
             if let (name, hasGeometry) = try? source.layerName(index), hasGeometry { available.append(name) }
           }
@@ -154,27 +152,23 @@ enum SourcePlan {
     if total > limit { throw IngestError.archiveTooLarge(path: path, bytes: total, limit: limit) }
   }
 
-  /// Refuses a path that names nothing.
-  static func checkExists(_ path: String) throws {
+  /// Refuses a path that names nothing; whether it names a folder.
+  @discardableResult
+  static func checkExists(_ path: String) throws -> Bool {
     var isDirectory: ObjCBool = false
-    try checkExists(path, isDirectory: &isDirectory)
-  }
-
-  static func checkExists(_ path: String, isDirectory: inout ObjCBool) throws {
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
       throw IngestError.source(
         path: path, .gdal(function: "stat", message: "no such file or folder: \(path)"))
     }
+    return isDirectory.boolValue
   }
 
   /// SHA-256 of a file, or of a shapefile with its sibling files, or of every file in a
   /// folder (sorted by name): the identity of what was loaded.
   static func sha256(of path: String) throws -> String {
     let manager = FileManager.default
-    var isDirectory: ObjCBool = false
-    try checkExists(path, isDirectory: &isDirectory)
     var files: [String] = []
-    if isDirectory.boolValue {
+    if try checkExists(path) {
       let enumerator = manager.enumerator(atPath: path)
       while let name = enumerator?.nextObject() as? String {
         var childIsDirectory: ObjCBool = false

@@ -82,12 +82,13 @@ public struct EmbeddedCluster: Sendable {
     // Running already, as for every command after the first. The postmaster says it is
     // ready in its pid file and the database was made before: nothing to ask (a connection
     // to look for the database cost a small load about 5 ms).
-    if let saved = try loadSettings(), saved.databaseCreated == true, isReady(port: saved.port) {
+    let saved = try loadSettings()
+    if let saved, saved.databaseCreated == true, isReady(port: saved.port) {
       return socketURL(port: saved.port, database: databaseName)
     }
     // Or the cluster's own socket answers. Asking `pg_ctl status` twice cost 0.3 s per command
     // (two process launches through Perl and runuser each), a sixth of a 100,000-parcel load.
-    if let saved = try loadSettings(),
+    if let saved,
       FileManager.default.fileExists(
         atPath: socketDirectory.appendingPathComponent(".s.PGSQL.\(saved.port)").path),
       (try? await withTimeout(
