@@ -15,19 +15,66 @@ public struct Database: Sendable {
     self.client = PostgresClient(configuration: url.clientConfiguration, backgroundLogger: logger)
   }
 
-  /// Runs `body` with a database whose pool runs for the duration of the call.
+  /// Runs `body` with a database whose pool runs for the duration of the call. With `probe`,
+  /// an address where nothing answers fails the call within seconds
+  /// (``StoreError/unreachable(_:)``) instead of after the pool's retries (a minute); the probe
+  /// runs beside `body`, not before it, and its failure is the one reported.
   @discardableResult
   public static func withDatabase<R: Sendable>(
-    _ url: DatabaseURL, logger: Logger, _ body: @Sendable (Database) async throws -> R
+    _ url: DatabaseURL, logger: Logger, probe: Bool = false, _ body: @Sendable (Database) async throws -> R
   ) async throws -> R {
     let database = Database(url: url, logger: logger)
-    return try await withThrowingTaskGroup(of: Void.self) { group in
-      group.addTask { await database.client.run() }
-      defer { group.cancelAll() }
-      // Let the pool start before the first lease (postgres-nio warns otherwise).
-      for _ in 0..<3 { await Task.yield() }
-      return try await body(database)
+    return try await withoutActuallyEscaping(body) { body in
+      try await withThrowingTaskGroup(of: Outcome<R>.self) { group in
+        group.addTask {
+          await database.client.run()
+          return .stopped
+        }
+        defer { group.cancelAll() }
+        if probe {
+          group.addTask {
+            do {
+              try await url.probe()
+              return .probed(nil)
+            } catch {
+              return .probed(error)
+            }
+          }
+        }
+        // Let the pool start before the first lease (postgres-nio warns otherwise).
+        for _ in 0..<3 { await Task.yield() }
+        group.addTask {
+          do {
+            return .finished(.success(try await body(database)))
+          } catch {
+            return .finished(.failure(error))
+          }
+        }
+        var probing = probe
+        var failure: (any Error)?
+        while let outcome = try await group.next() {
+          switch outcome {
+          case .stopped: continue
+          case .probed(let error?): throw error
+          case .probed(nil):
+            probing = false
+            if let failure { throw failure }
+          case .finished(.success(let result)): return result
+          case .finished(.failure(let error)):
+            guard probing else { throw error }
+            failure = error
+          }
+        }
+        throw CancellationError()
+      }
     }
+  }
+
+  /// How each task of ``withDatabase(_:logger:probe:_:)`` ended.
+  private enum Outcome<R: Sendable>: Sendable {
+    case stopped
+    case probed((any Error)?)
+    case finished(Result<R, any Error>)
   }
 
   /// `SELECT 1` within `timeout`: whether the server answers.

@@ -106,8 +106,7 @@ struct AnalyzeCommand: AsyncParsableCommand {
     let stale = stale
     let json = json
     try await explaining(lang) {
-      let url = try await DatabaseLocation.resolve(logger: logger)
-      try await Database.withDatabase(url, logger: logger) { database in
+      try await DatabaseLocation.withDatabase(logger: logger) { database in
         try await Migrator.bundled().migrate(database.client, logger: logger)
         var codes = requested
         if stale {

@@ -9,7 +9,8 @@ struct DB: AsyncParsableCommand {
     subcommands: [Start.self, Stop.self, Status.self, URLCommand.self])
 
   struct Start: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Create (first time) and start the cluster.")
+    static let configuration = CommandConfiguration(
+      commandName: "start", abstract: "Create (first time) and start the cluster.")
     @OptionGroup var language: LanguageOption
     func run() async throws {
       let lang = language.lang
@@ -23,7 +24,8 @@ struct DB: AsyncParsableCommand {
   }
 
   struct Stop: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Stop the cluster.")
+    static let configuration = CommandConfiguration(
+      commandName: "stop", abstract: "Stop the cluster.")
     @OptionGroup var language: LanguageOption
     func run() async throws {
       let lang = language.lang
@@ -36,6 +38,7 @@ struct DB: AsyncParsableCommand {
 
   struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "status",
       abstract: "Say whether the cluster exists and runs (exit 3 when stopped).")
     @OptionGroup var language: LanguageOption
     func run() async throws {

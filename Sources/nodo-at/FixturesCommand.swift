@@ -12,6 +12,7 @@ struct FixturesCommand: AsyncParsableCommand {
 
   struct Generate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "generate",
       abstract:
         "Generate a synthetic municipality: a GeoPackage and zipped shapefiles, deterministic for a seed.")
     @Option(help: "Number of parcels.") var parcels = 500
@@ -47,6 +48,7 @@ struct FixturesCommand: AsyncParsableCommand {
 
   struct Load: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "load",
       abstract: "Load a generated municipality's files into published layers (as the demo does).")
     @Option(help: "Folder written by `fixtures generate`.") var dir: String
     @Option(help: "Prefix of the layer names.") var prefix = "sint-"
@@ -59,7 +61,8 @@ struct FixturesCommand: AsyncParsableCommand {
       let logger = makeLogger("nodo.fixtures", level: .warning)
       try await explaining(lang) {
         let url = try await DatabaseLocation.resolve(logger: logger)
-        try await Database.withDatabase(url, logger: logger) { database in
+        try await Database.withDatabase(url, logger: logger, probe: DatabaseLocation.externalURL != nil) {
+          database in
           try await Migrator.bundled().migrate(database.client, logger: logger)
         }
         try await DemoData.load(

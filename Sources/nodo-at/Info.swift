@@ -18,6 +18,7 @@ struct LayerReport: Codable {
 
 struct Info: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "info",
     abstract: "Describe a vector file before loading it: layers, counts, geometry, CRS, encoding, extent.")
 
   @Argument(help: "A shapefile, GeoPackage, GeoJSON, KML, FileGDB, a folder or a .zip of them.")

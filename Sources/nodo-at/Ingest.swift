@@ -67,13 +67,12 @@ struct IngestCommand: AsyncParsableCommand {
       // The sources are opened and the catalogue read while the database is looked for.
       let opened = Ingestor.OpenedSources(options)
       let catalogLoad = Task { try DeterminantCatalog.bundled() }
-      let url = try await DatabaseLocation.resolve(logger: logger)
-      let catalog = try await catalogLoad.value
-      report = try await Database.withDatabase(url, logger: logger) { database in
+      report = try await DatabaseLocation.withDatabase(logger: logger) { database in
         // Connecting and checking the schema overlap the opening of the sources (a GeoJSON is
         // parsed whole on opening).
         let migration = Task { try await Migrator.bundled().migrate(database.client, logger: logger) }
         defer { migration.cancel() }
+        let catalog = try await catalogLoad.value
         return try await Ingestor(database: database, catalog: catalog, logger: logger).run(
           options, opened: opened, progress: { bar.update($0) }, ready: { _ = try await migration.value })
       }

@@ -16,8 +16,7 @@ struct KeysCommand: AsyncParsableCommand {
   ) async throws -> R {
     let logger = makeLogger("nodo.keys", level: .warning)
     return try await explaining(lang) {
-      let url = try await DatabaseLocation.resolve(logger: logger)
-      return try await Database.withDatabase(url, logger: logger) { database in
+      return try await DatabaseLocation.withDatabase(logger: logger) { database in
         try await Migrator.bundled().migrate(database.client, logger: logger)
         return try await body(database, logger)
       }
@@ -25,7 +24,8 @@ struct KeysCommand: AsyncParsableCommand {
   }
 
   struct Create: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Create a key and print it once.")
+    static let configuration = CommandConfiguration(
+      commandName: "create", abstract: "Create a key and print it once.")
     @Option(help: "technician (ingest), planner (analysis) or admin (keys, rollback, everything).") var role:
       Role
     @Option(help: "Limit the key to a municipality (repeatable).") var divipola: [String] = []
@@ -54,7 +54,8 @@ struct KeysCommand: AsyncParsableCommand {
   }
 
   struct List: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List keys (never the keys themselves).")
+    static let configuration = CommandConfiguration(
+      commandName: "list", abstract: "List keys (never the keys themselves).")
     @OptionGroup var language: LanguageOption
     func run() async throws {
       let lang = language.lang
@@ -72,7 +73,8 @@ struct KeysCommand: AsyncParsableCommand {
   }
 
   struct Revoke: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Revoke a key by its number.")
+    static let configuration = CommandConfiguration(
+      commandName: "revoke", abstract: "Revoke a key by its number.")
     @Argument var id: Int64
     @OptionGroup var language: LanguageOption
     func run() async throws {

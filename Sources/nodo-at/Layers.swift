@@ -16,8 +16,7 @@ struct LayersCommand: AsyncParsableCommand {
   ) async throws -> R {
     let logger = makeLogger("nodo.layers", level: .warning)
     do {
-      let url = try await DatabaseLocation.resolve(logger: logger)
-      return try await Database.withDatabase(url, logger: logger) { database in
+      return try await DatabaseLocation.withDatabase(logger: logger) { database in
         try await Migrator.bundled().migrate(database.client, logger: logger)
         return try await database.client.withTransaction(logger: logger) { connection in
           try await body(connection, logger)
@@ -33,7 +32,8 @@ struct LayersCommand: AsyncParsableCommand {
   }
 
   struct List: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List layers.")
+    static let configuration = CommandConfiguration(
+      commandName: "list", abstract: "List layers.")
     @OptionGroup var language: LanguageOption
     func run() async throws {
       let lang = language.lang
@@ -51,7 +51,8 @@ struct LayersCommand: AsyncParsableCommand {
   }
 
   struct Versions: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "A layer's version history.")
+    static let configuration = CommandConfiguration(
+      commandName: "versions", abstract: "A layer's version history.")
     @Argument var layer: String
     @OptionGroup var language: LanguageOption
     func run() async throws {
@@ -69,6 +70,7 @@ struct LayersCommand: AsyncParsableCommand {
 
   struct Publish: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "publish",
       abstract: "Publish a version (the previous one becomes superseded).")
     @Argument var layer: String
     @Option(help: "Version number (default: the newest).") var version: Int?
@@ -97,7 +99,8 @@ struct LayersCommand: AsyncParsableCommand {
   }
 
   struct Rollback: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Publish the previous version again.")
+    static let configuration = CommandConfiguration(
+      commandName: "rollback", abstract: "Publish the previous version again.")
     @Argument var layer: String
     @OptionGroup var language: LanguageOption
     func run() async throws {

@@ -24,16 +24,26 @@ enum DatabaseLocation {
     EmbeddedCluster(directory: dataDirectory, logger: Logger(label: "nodo.cluster"))
   }
 
+  /// `DATABASE_URL`, when set.
+  static var externalURL: String? {
+    ProcessInfo.processInfo.environment["DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+  }
+
   /// The URL to use; starts the embedded cluster (creating it on first use) when no
-  /// `DATABASE_URL` is set. With `probe`, a `DATABASE_URL` where nothing answers fails at once
-  /// (commands); the server does not probe: it starts, and `/ready` says when the database is.
-  static func resolve(logger: Logger, probe: Bool = true) async throws -> DatabaseURL {
-    if let text = ProcessInfo.processInfo.environment["DATABASE_URL"], !text.isEmpty {
-      let url = try DatabaseURL(text)
-      if probe { try await url.probe() }
-      return url
-    }
+  /// `DATABASE_URL` is set.
+  static func resolve(logger: Logger) async throws -> DatabaseURL {
+    if let text = externalURL { return try DatabaseURL(text) }
     return try await cluster.start()
+  }
+
+  /// Runs `body` with the database `resolve` finds. A `DATABASE_URL` where nothing answers
+  /// fails at once (a probe beside `body`); the server does not probe: it starts, and `/ready`
+  /// says when the database is.
+  static func withDatabase<R: Sendable>(
+    logger: Logger, _ body: @Sendable (Database) async throws -> R
+  ) async throws -> R {
+    let url = try await resolve(logger: logger)
+    return try await Database.withDatabase(url, logger: logger, probe: externalURL != nil, body)
   }
 }
 

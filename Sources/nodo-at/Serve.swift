@@ -12,6 +12,7 @@ import Store
 
 struct Serve: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "serve",
     abstract: "Run the HTTP service (migrates the database first).")
 
   @Option(help: "Address to listen on.") var host = "127.0.0.1"
@@ -33,7 +34,7 @@ struct Serve: AsyncParsableCommand {
     let lang = language.lang
     let logger = makeLogger("nodo.serve")
     try await explaining(lang) {
-      let url = try await DatabaseLocation.resolve(logger: logger, probe: false)
+      let url = try await DatabaseLocation.resolve(logger: logger)
       logger.info("database", metadata: ["url": "\(url)"])
       let migrator = try Migrator.bundled()
       let database = Database(url: url, logger: logger)
@@ -91,16 +92,16 @@ struct Serve: AsyncParsableCommand {
 }
 
 struct Migrate: AsyncParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "Apply pending database migrations.")
+  static let configuration = CommandConfiguration(
+    commandName: "migrate", abstract: "Apply pending database migrations.")
   @OptionGroup var language: LanguageOption
 
   func run() async throws {
     let lang = language.lang
     let logger = makeLogger("nodo.migrate")
     try await explaining(lang) {
-      let url = try await DatabaseLocation.resolve(logger: logger)
       let migrator = try Migrator.bundled()
-      let applied = try await Database.withDatabase(url, logger: logger) { database in
+      let applied = try await DatabaseLocation.withDatabase(logger: logger) { database in
         try await migrator.migrate(database.client, logger: logger)
       }
       if applied.isEmpty {
