@@ -94,32 +94,45 @@ public struct Ingestor: Sendable {
     let started = ContinuousClock.now
     try validate(options)
     // Opening the sources and hashing them (up to gigabytes) blocks: on the thread pool, never
-    // on the threads that serve HTTP. The hashes are taken beside the plan, not before it
-    // (2 MB hashed in about 6 ms, a GeoPackage opened in 11), and awaited only where the
-    // transaction looks for a load of the same files.
-    let plan = try await opened.plan.value
-    logger.debug("ingest plan", metadata: ["plan_s": "\((ContinuousClock.now - started).seconds)"])
-    // Each layer's transformer to EPSG:9377 is looked up in PROJ's database on a thread of its
-    // own while the load waits for the migrations and opens its transaction.
-    let transformers = plan.map { TransformerPool(crs: $0.crs) }
-    Thread.detachNewThread { transformers.forEach { $0.prepare() } }
+    // on the threads that serve HTTP. Nothing below needs the plan before the version's empty
+    // partition exists: the layer is locked and found, the version and its table made, while
+    // GDAL still opens the sources (a GeoPackage of 90 tables in about 20 ms). Each layer's
+    // transformer to EPSG:9377 is looked up in PROJ's database on a thread of its own as soon
+    // as the plan is made.
+    let planned = Task { () throws -> (plan: [PlannedLayer], transformers: [TransformerPool]) in
+      let plan = try await opened.plan.value
+      let transformers = plan.map { TransformerPool(crs: $0.crs) }
+      Thread.detachNewThread { transformers.forEach { $0.prepare() } }
+      return (plan, transformers)
+    }
     try await ready?()
-    // The SHA-256 of each layer's source file(s), by plan item.
-    let hashes = try await opened.hashes.value
-    let sourceHashes = plan.map { hashes[$0.path] ?? "" }
-    let combinedHash = plan.count == 1 ? sourceHashes[0] : Self.combine(sourceHashes)
-    let sourceName = Array(Set(plan.map(\.path))).sorted().map { ($0 as NSString).lastPathComponent }
-      .joined(separator: ", ")
+    // The SHA-256 of each source path. A path that cannot be hashed cannot be planned either:
+    // the plan's error, which names what is wrong with the source, comes first.
+    let hashes: [String: String]
+    do {
+      hashes = try await opened.hashes.value
+    } catch {
+      _ = try await planned.value
+      throw error
+    }
+    // What was loaded: each path's hash, combined when there are several. Every path yields a
+    // layer or the plan refuses it, so the paths name the version's sources.
+    let paths = options.paths.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+    let combinedHash =
+      paths.count == 1 ? hashes[paths[0]] ?? "" : Self.combine(paths.map { hashes[$0] ?? "" })
+    let sourceName = paths.sorted().map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")
     let logger = self.logger
-    let total = plan.reduce(0) { $0 + ($1.info.featureCount ?? 0) }
 
     return try await database.client.withConnection { connection in
       try await connection.withTransaction(logger: logger) { connection in
         try await LayerRepository.lockLayer(options.layer, on: connection, logger: logger)
-        if let existing = try await LayerRepository.find(options.layer, on: connection, logger: logger),
+        let existing = try await LayerRepository.find(options.layer, on: connection, logger: logger)
+        if let existing,
           let number = try await LayerRepository.versionWithHash(
             layerID: existing.id, sha256: combinedHash, on: connection, logger: logger)
         {
+          // Still refused when the sources cannot be read as asked (a layer name not in them).
+          _ = try await planned.value
           var report = Self.emptyReport(options)
           report.status = "unchanged"
           report.unchangedFromVersion = number
@@ -130,14 +143,20 @@ public struct Ingestor: Sendable {
           NewLayer(
             slug: options.layer, kind: options.kind, divipola: options.divipola,
             determinantType: options.type, sustraccionOf: options.sustraccionOf),
-          on: connection, logger: logger)
+          found: .some(existing), on: connection, logger: logger)
         let version = try await LayerRepository.createVersion(
           layerID: layer.id, sourceName: sourceName, sha256: combinedHash,
           createdBy: options.createdBy, on: connection, logger: logger)
+        try await LayerRepository.createPartition(versionID: version.id, on: connection, logger: logger)
+        // A source GDAL cannot read fails the load here: the transaction, rolled back, leaves
+        // nothing of it.
+        let (plan, transformers) = try await planned.value
+        logger.debug("ingest plan", metadata: ["plan_s": "\((ContinuousClock.now - started).seconds)"])
+        let sourceHashes = plan.map { hashes[$0.path] ?? "" }
+        let total = plan.reduce(0) { $0 + ($1.info.featureCount ?? 0) }
 
         var report = Self.emptyReport(options)
         report.version = version.number
-        try await LayerRepository.createPartition(versionID: version.id, on: connection, logger: logger)
         let load = try await copy(
           plan, hashes: sourceHashes, transformers: transformers, options: options, versionID: version.id,
           total: total,

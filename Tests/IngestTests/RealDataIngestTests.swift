@@ -122,10 +122,16 @@ struct RealDataIngestTests {
     #expect(abs(stats.area - expected) / expected < 1e-6, "ours \(stats.area) vs \(expected)")
   }
 
-  @Test("a --source-layer the GeoPackage lacks is refused, naming the layers with geometry it has")
+  @Test(
+    "a --source-layer the GeoPackage lacks is refused, naming the layers with geometry it has, though the file was loaded"
+  )
   func ladmMissingSourceLayer() async throws {
     let fixture = try await IngestFixture.make("ladm-missing")
     let path = RealData.path("ladm_col_asistente/test_ladm_col_queries_v1_1.gpkg")
+    // The same file in the layer already: its hash matches, which must not pass for "unchanged".
+    _ = try await fixture.ingest(
+      IngestOptions(
+        paths: [path], layer: "la-palma", kind: .cadastral, divipola: "25394", sourceLayer: "lc_terreno"))
     let options = IngestOptions(
       paths: [path], layer: "la-palma", kind: .cadastral, divipola: "25394", sourceLayer: "lc_terrenos")
     do {
