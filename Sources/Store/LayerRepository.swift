@@ -193,17 +193,18 @@ public enum LayerRepository {
   /// The name of a version's partition of `feature` (from an integer: safe as an identifier).
   static func partition(_ versionID: Int64) -> String { "feature_v\(versionID)" }
 
-  /// Creates the version's future partition: same columns, no indexes yet.
+  /// Creates the version's future partition: same columns and storage, no indexes yet.
   public static func createPartition(
     versionID: Int64, on connection: PostgresConnection, logger: Logger
   )
     async throws
   {
     let name = partition(versionID)
-    // With the check that lets ATTACH PARTITION skip scanning the rows, in one statement.
+    // With the parent's storage (geometries uncompressed, out of line: migration 012) and the
+    // check that lets ATTACH PARTITION skip scanning the rows, in one statement.
     try await connection.query(
       """
-      CREATE TABLE \(unescaped: name) (LIKE feature INCLUDING DEFAULTS INCLUDING CONSTRAINTS,
+      CREATE TABLE \(unescaped: name) (LIKE feature INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE,
         CONSTRAINT \(unescaped: name)_version CHECK (version_id = \(unescaped: String(versionID))))
       """,
       logger: logger)

@@ -75,6 +75,15 @@ struct RealDataIngestTests {
     #expect(!names.contains("Ã"))
     let expected = try await ogr2ogrArea(fixture, path: path, table: "scratch_ramsar")
     #expect(abs(stats.area - expected) / expected < 1e-6, "ours \(stats.area) vs \(expected)")
+    // Every partition, the loaded version's too, stores geometries uncompressed out of line
+    // (STORAGE EXTERNAL, 'e'): the wetlands' coordinates did not compress.
+    let storage = try await fixture.one(
+      """
+      SELECT string_agg(DISTINCT a.attstorage::text, '') FROM pg_inherits i
+      JOIN pg_attribute a ON a.attrelid = i.inhrelid AND a.attname = 'geom'
+      WHERE i.inhparent = 'feature'::regclass
+      """, as: String.self)
+    #expect(storage == "e")
     // The same file again is a no-op that says so.
     let again = try await fixture.ingest(
       IngestOptions(paths: [path], layer: "ramsar", kind: .determinant, type: "2", publish: true))
