@@ -46,6 +46,12 @@ public struct Ingestor: Sendable {
   public final class OpenedSources: Sendable {
     let plan: Task<[PlannedLayer], any Error>
     let hashes: Task<[String: String], any Error>
+    /// The transformer the sources will most likely need, looked up in PROJ's database from
+    /// the start, beside the opening: from the CRS given with `--crs`, or from EPSG:4326 for
+    /// GeoJSON and TopoJSON (RFC 7946's CRS84). A GeoJSON file is parsed whole when GDAL opens
+    /// it (the 1,122 MGN municipalities: about 50 ms), after which the load waited for the
+    /// lookup (10–17 ms). Unused when the plan finds another CRS.
+    let expected: TransformerPool?
 
     public init(_ options: IngestOptions) {
       plan = Task { try await NIOThreadPool.singleton.runIfActive { try SourcePlan.make(options) } }
@@ -55,6 +61,14 @@ public struct Ingestor: Sendable {
           try Dictionary(paths.map { ($0, try SourcePlan.sha256(of: $0)) }, uniquingKeysWith: { a, _ in a })
         }
       }
+      let geoJSON = paths.allSatisfy { path in
+        [".geojson", ".topojson", ".json"].contains { path.lowercased().hasSuffix($0) }
+      }
+      let definition = options.crs.map { $0.uppercased().hasPrefix("EPSG:") ? $0.uppercased() : $0 }
+      expected = (definition ?? (geoJSON ? "EPSG:4326" : nil)).flatMap { definition in
+        definition == "EPSG:9377" ? nil : TransformerPool(definition: definition)
+      }
+      if let expected { Thread.detachNewThread { expected.prepare() } }
     }
 
     deinit {
@@ -82,6 +96,27 @@ public struct Ingestor: Sendable {
     }
   }
 
+  /// The transformer pool of each of `crss`: one per CRS, not per source layer (the 57
+  /// reserves, in three CRSs, made 57 lookups), `expected` for its own; and the pools made here,
+  /// still to prepare.
+  static func transformerPools(
+    for crss: [CRS], expected: TransformerPool?
+  ) -> (pools: [TransformerPool], made: [TransformerPool]) {
+    var known: [String: TransformerPool] = [:]
+    if let expected, let definition = expected.definition { known[definition] = expected }
+    let direct = TransformerPool(definition: nil)
+    var made: [TransformerPool] = []
+    let pools = crss.map { crs in
+      guard let definition = TransformerPool.definition(of: crs) else { return direct }
+      if let pool = known[definition] { return pool }
+      let pool = TransformerPool(definition: definition)
+      known[definition] = pool
+      made.append(pool)
+      return pool
+    }
+    return (pools, made)
+  }
+
   static func unwrap(_ error: any Error) -> any Error {
     if let error = error as? LayerError { return IngestError.layer(error) }
     return error
@@ -101,8 +136,8 @@ public struct Ingestor: Sendable {
     // as the plan is made.
     let planned = Task { () throws -> (plan: [PlannedLayer], transformers: [TransformerPool]) in
       let plan = try await opened.plan.value
-      let transformers = plan.map { TransformerPool(crs: $0.crs) }
-      Thread.detachNewThread { transformers.forEach { $0.prepare() } }
+      let (transformers, made) = Self.transformerPools(for: plan.map(\.crs), expected: opened.expected)
+      if !made.isEmpty { Thread.detachNewThread { made.forEach { $0.prepare() } } }
       return (plan, transformers)
     }
     try await ready?()
@@ -315,13 +350,19 @@ public struct Ingestor: Sendable {
   /// transaction, and the lent ones are copies of it (0.3 ms), as many as chunks run at once.
   /// The one copied from is never used to transform.
   final class TransformerPool: @unchecked Sendable {
-    private let definition: String?
+    /// PROJ's name for the source CRS; nil when the source is in EPSG:9377.
+    let definition: String?
     private let lock = NSLock()
     private var original: Transformer?
     private var idle: [Transformer] = []
 
     /// Nil `definition`: the source is in EPSG:9377.
-    init(crs: CRS) { definition = crs.epsg == 9377 ? nil : crs.projDefinition }
+    init(definition: String?) { self.definition = definition }
+
+    convenience init(crs: CRS) { self.init(definition: Self.definition(of: crs)) }
+
+    /// PROJ's name for `crs`; nil for EPSG:9377, which needs no transformer.
+    static func definition(of crs: CRS) -> String? { crs.epsg == 9377 ? nil : crs.projDefinition }
 
     /// Makes the transformer the others copy, unless made already (a failure is met again,
     /// and thrown, by `borrow`).

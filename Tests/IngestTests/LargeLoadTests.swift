@@ -1,5 +1,6 @@
 import Fixtures
 import Geo
+import Store
 import Testing
 
 @testable import Ingest
@@ -156,6 +157,33 @@ struct TransformerPoolTests {
       #expect(x[0] > 4_800_000 && x[0] < 5_000_000 && y[0] > 2_000_000 && y[0] < 2_200_000)
     }
     #expect(try Ingestor.TransformerPool(crs: try CRSIdentifier.identify(epsg: 9377)).borrow() == nil)
+  }
+
+  @Test("one pool per CRS however many layers share it; the one expected from the start is used for its own")
+  func onePerCRS() throws {
+    let (magna, bogota, ctm12) = (
+      try CRSIdentifier.identify(epsg: 4686), try CRSIdentifier.identify(epsg: 3116),
+      try CRSIdentifier.identify(epsg: 9377)
+    )
+    let expected = Ingestor.TransformerPool(definition: "EPSG:3116")
+    let (pools, made) = Ingestor.transformerPools(
+      for: [magna, bogota, magna, ctm12, bogota], expected: expected)
+    #expect(pools[0] === pools[2] && pools[1] === expected && pools[4] === expected)
+    #expect(pools[3].definition == nil)
+    #expect(made.count == 1 && made[0] === pools[0] && made[0].definition == "EPSG:4686")
+  }
+
+  @Test("the transformer looked up from the start: --crs when given, CRS84's for GeoJSON, none otherwise")
+  func expectedFromTheStart() {
+    func expected(_ path: String, crs: String? = nil) -> String? {
+      Ingestor.OpenedSources(IngestOptions(paths: [path], layer: "x", kind: .determinant, crs: crs))
+        .expected?.definition
+    }
+    #expect(expected("/nonexistent/a.geojson") == "EPSG:4326")
+    #expect(expected("/nonexistent/a.TopoJSON") == "EPSG:4326")
+    #expect(expected("/nonexistent/a.gpkg", crs: "epsg:3116") == "EPSG:3116")
+    #expect(expected("/nonexistent/a.geojson", crs: "EPSG:9377") == nil)
+    #expect(expected("/nonexistent/a.gpkg") == nil)
   }
 }
 
