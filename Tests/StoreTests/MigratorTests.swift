@@ -108,11 +108,11 @@ struct MigratorTests {
     #expect(throws: StoreError.self) { try DatabaseURL("postgres://x@y:5432/") }
   }
 
-  @Test("the pool: four connections per core, at least 8, or NODO_DB_POOL_MAX")
+  @Test("the pool: four connections per core, at least 16, or NODO_DB_POOL_MAX")
   func poolSize() {
-    #expect(DatabaseURL.poolSize(environment: [:], cores: 2) == 8)
+    #expect(DatabaseURL.poolSize(environment: [:], cores: 2) == 16)
     #expect(DatabaseURL.poolSize(environment: [:], cores: 16) == 64)
     #expect(DatabaseURL.poolSize(environment: ["NODO_DB_POOL_MAX": "3"], cores: 2) == 3)
-    #expect(DatabaseURL.poolSize(environment: ["NODO_DB_POOL_MAX": "zero"], cores: 2) == 8)
+    #expect(DatabaseURL.poolSize(environment: ["NODO_DB_POOL_MAX": "zero"], cores: 2) == 16)
   }
 }
