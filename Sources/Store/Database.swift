@@ -18,7 +18,8 @@ public struct Database: Sendable {
   /// Runs `body` with a database whose pool runs for the duration of the call. With `probe`,
   /// an address where nothing answers fails the call within seconds
   /// (``StoreError/unreachable(_:)``) instead of after the pool's retries (a minute); the probe
-  /// runs beside `body`, not before it, and its failure is the one reported.
+  /// runs beside `body`, not before it, once `body` has taken a quarter of a second, and its
+  /// failure is the one reported.
   @discardableResult
   public static func withDatabase<R: Sendable>(
     _ url: DatabaseURL, logger: Logger, probe: Bool = false, _ body: @Sendable (Database) async throws -> R
@@ -34,6 +35,10 @@ public struct Database: Sendable {
         if probe {
           group.addTask {
             do {
+              // Not before a quarter of a second: most commands are done by then (a small load
+              // in about 0.1 s), and their connection answered; a probe's connection only made
+              // the server start and end one more backend meanwhile.
+              try await Task.sleep(for: .milliseconds(250))
               try await url.probe()
               return .probed(nil)
             } catch {
