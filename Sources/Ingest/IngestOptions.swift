@@ -22,6 +22,11 @@ public struct IngestOptions: Codable, Sendable {
   public var divipola: String?
   /// Overrides the source CRS (`--crs EPSG:n`).
   public var crs: String?
+  /// `crs` as GDAL and PROJ read it: an EPSG code in capitals (`epsg:3116` → `EPSG:3116`),
+  /// anything else (WKT, a PROJ string) as given.
+  var crsDefinition: String? {
+    crs.map { $0.uppercased().hasPrefix("EPSG:") ? $0.uppercased() : $0 }
+  }
   /// Forces the DBF code page (`--encoding`).
   public var encoding: String?
   /// Only this layer of multi-layer sources (`--source-layer`).

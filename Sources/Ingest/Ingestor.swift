@@ -47,8 +47,9 @@ public struct Ingestor: Sendable {
     let plan: Task<[PlannedLayer], any Error>
     let hashes: Task<[String: String], any Error>
     /// The transformer the sources will most likely need, looked up in PROJ's database from
-    /// the start, beside the opening: from the CRS given with `--crs`, or from EPSG:4326 for
-    /// GeoJSON and TopoJSON (RFC 7946's CRS84). A GeoJSON file is parsed whole when GDAL opens
+    /// the start, beside the opening: from the EPSG code given with `--crs` (the plan names a
+    /// recognised CRS by its code: any other definition would not match it), or from EPSG:4326
+    /// for GeoJSON and TopoJSON (RFC 7946's CRS84). A GeoJSON file is parsed whole when GDAL opens
     /// it (the 1,122 MGN municipalities: about 50 ms), after which the load waited for the
     /// lookup (10–17 ms). Unused when the plan finds another CRS.
     let expected: TransformerPool?
@@ -64,8 +65,8 @@ public struct Ingestor: Sendable {
       let geoJSON = paths.allSatisfy { path in
         [".geojson", ".topojson", ".json"].contains { path.lowercased().hasSuffix($0) }
       }
-      let definition = options.crs.map { $0.uppercased().hasPrefix("EPSG:") ? $0.uppercased() : $0 }
-      expected = (definition ?? (geoJSON ? "EPSG:4326" : nil)).flatMap { definition in
+      let given = options.crsDefinition.flatMap { $0.hasPrefix("EPSG:") ? $0 : nil }
+      expected = (given ?? (geoJSON ? "EPSG:4326" : nil)).flatMap { definition in
         definition == "EPSG:9377" ? nil : TransformerPool(definition: definition)
       }
       if let expected { Thread.detachNewThread { expected.prepare() } }
@@ -178,7 +179,7 @@ public struct Ingestor: Sendable {
           NewLayer(
             slug: options.layer, kind: options.kind, divipola: options.divipola,
             determinantType: options.type, sustraccionOf: options.sustraccionOf),
-          found: .some(existing), on: connection, logger: logger)
+          existing: existing, on: connection, logger: logger)
         let version = try await LayerRepository.createVersion(
           layerID: layer.id, sourceName: sourceName, sha256: combinedHash,
           createdBy: options.createdBy, on: connection, logger: logger)

@@ -32,9 +32,9 @@ enum SourcePlan {
   static func make(_ options: IngestOptions) throws -> [PlannedLayer] {
     guard !options.paths.isEmpty else { throw IngestError.noSources }
     var override: CRS?
-    if let text = options.crs {
+    if let text = options.crs, let definition = options.crsDefinition {
       do {
-        override = try CRSIdentifier.identify(text.uppercased().hasPrefix("EPSG:") ? text.uppercased() : text)
+        override = try CRSIdentifier.identify(definition)
         override?.method = .userSupplied
       } catch let error as GeoError {
         throw IngestError.badOption("--crs \(text): \(error.message)")

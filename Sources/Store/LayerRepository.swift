@@ -102,11 +102,11 @@ public enum LayerRepository {
       "SELECT pg_advisory_xact_lock(hashtextextended('nodo-layer:' || \(slug), 0))", logger: logger)
   }
 
-  /// Finds the layer or creates it; refuses a different kind for an existing slug. `found`,
-  /// when given, is what `find` just said of the slug in the same transaction (with the
-  /// layer locked): it is not asked again.
+  /// The layer `existing` (what `find` said of the slug in the same transaction, with the
+  /// layer locked), or a new one when there is none; refuses a different kind for an
+  /// existing slug.
   public static func ensureLayer(
-    _ layer: NewLayer, found: LayerRecord?? = nil, on connection: PostgresConnection, logger: Logger
+    _ layer: NewLayer, existing: LayerRecord?, on connection: PostgresConnection, logger: Logger
   )
     async throws -> LayerRecord
   {
@@ -117,8 +117,6 @@ public enum LayerRepository {
       }
       sustraccionID = record.id
     }
-    let existing: LayerRecord? =
-      if let found { found } else { try await find(layer.slug, on: connection, logger: logger) }
     if let existing {
       guard existing.kind == layer.kind else {
         throw LayerError.kindMismatch(slug: layer.slug, existing: existing.kind, requested: layer.kind)

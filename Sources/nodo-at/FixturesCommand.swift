@@ -60,10 +60,9 @@ struct FixturesCommand: AsyncParsableCommand {
       let lang = language.lang
       let logger = makeLogger("nodo.fixtures", level: .warning)
       try await explaining(lang) {
-        let url = try await DatabaseLocation.resolve(logger: logger)
-        try await Database.withDatabase(url, logger: logger, probe: DatabaseLocation.externalURL != nil) {
-          database in
+        let url = try await DatabaseLocation.withDatabase(logger: logger) { database in
           try await Migrator.bundled().migrate(database.client, logger: logger)
+          return database.url
         }
         try await DemoData.load(
           from: URL(fileURLWithPath: dir), prefix: prefix, divipola: divipola, analyze: analyze, url: url,

@@ -25,7 +25,7 @@ enum DatabaseLocation {
   }
 
   /// `DATABASE_URL`, when set.
-  static var externalURL: String? {
+  private static var externalURL: String? {
     ProcessInfo.processInfo.environment["DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
   }
 

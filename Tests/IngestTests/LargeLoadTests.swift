@@ -184,6 +184,8 @@ struct TransformerPoolTests {
     #expect(expected("/nonexistent/a.gpkg", crs: "epsg:3116") == "EPSG:3116")
     #expect(expected("/nonexistent/a.geojson", crs: "EPSG:9377") == nil)
     #expect(expected("/nonexistent/a.gpkg") == nil)
+    // A definition other than an EPSG code: the plan would name the CRS it recognises by its code.
+    #expect(expected("/nonexistent/a.gpkg", crs: "+proj=longlat +ellps=GRS80 +no_defs") == nil)
   }
 }
 
