@@ -79,7 +79,8 @@ public enum IngestError: Error, Sendable {
         "The \(profile) profile needs the fields \(fields.joined(separator: ", ")); map them with --map FIELD=COLUMN. Source columns: \(columns.joined(separator: ", "))."
       )
     case .strictFindings(let findings):
-      let codes = findings.map { "\($0.code) (\($0.count))" }.joined(separator: ", ")
+      // A finding about the whole layer (no NPN column) counts no features.
+      let codes = findings.map { $0.count > 0 ? "\($0.code) (\($0.count))" : $0.code }.joined(separator: ", ")
       return l.pick(
         "Con --strict, los hallazgos rechazan la carga: \(codes).",
         "With --strict, findings refuse the load: \(codes).")

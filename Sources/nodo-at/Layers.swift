@@ -22,11 +22,13 @@ struct LayersCommand: AsyncParsableCommand {
           try await body(connection, logger)
         }
       }
-    } catch let error as LayerError {
-      note("error: " + IngestError.layer(error).message(lang))
-      throw ExitCode.failure
     } catch {
-      note("error: " + explanation(of: error, lang))
+      // A refusal from inside the transaction comes wrapped in the transaction's error.
+      if let refusal = ((error as? PostgresTransactionError)?.closureError ?? error) as? LayerError {
+        note("error: " + IngestError.layer(refusal).message(lang))
+      } else {
+        note("error: " + explanation(of: error, lang))
+      }
       throw ExitCode.failure
     }
   }

@@ -51,6 +51,23 @@ struct OpsTests {
     #expect(english.error.contains("could not connect to the database"), "\(english.error)")
   }
 
+  @Test("the CLI explains a refused rollback in words, in Spanish and in English, and exits non-zero")
+  func cliRefusedRollback() async throws {
+    let binary = RealData.projectRoot.appendingPathComponent(".build/debug/nodo-at").path
+    try #require(
+      FileManager.default.isExecutableFile(atPath: binary), "the nodo-at executable is built by swift test")
+    let url = try await TestDatabase.shared.migratedDatabase("cli-rollback")
+    let environment = ["DATABASE_URL": url.urlString]
+    let spanish = try await runProgram(
+      binary, ["layers", "rollback", "no-such-layer"], environment: environment)
+    #expect(spanish.status != 0)
+    #expect(spanish.error.contains("No existe la capa «no-such-layer»"), "\(spanish.error)")
+    let english = try await runProgram(
+      binary, ["layers", "rollback", "no-such-layer", "--lang", "en"], environment: environment)
+    #expect(english.status != 0)
+    #expect(english.error.contains("There is no layer “no-such-layer”"), "\(english.error)")
+  }
+
   @Test(
     "serve ends after its shutdown grace when a request in flight cannot finish (its query waits on a lock)")
   func stopsDespiteAHungRequest() async throws {
