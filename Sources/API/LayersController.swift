@@ -142,7 +142,8 @@ struct LayersController<Context: RequestContext>: Sendable {
         es: "Falta el parámetro kind (cadastral, pot, determinant, condicionante o boundary).",
         en: "The kind parameter is missing (cadastral, pot, determinant, condicionante or boundary).")
     }
-    let name = Self.safeName(value("filename") ?? receiver.filename ?? "upload.zip")
+    let name = Self.safeName(
+      value("filename") ?? receiver.filename ?? Self.defaultName(contentType: request.headers[.contentType]))
     let file = folder.appendingPathComponent(name)
     try FileManager.default.moveItem(at: staging, to: file)
     var options = IngestOptions(
@@ -215,6 +216,19 @@ struct LayersController<Context: RequestContext>: Sendable {
   }
 
   /// Keeps a file name's last component, letters, digits, dot, dash and underscore.
+  /// The name of a body sent without one, from its declared type: GDAL tells formats apart by
+  /// extension, and a GeoJSON body taken for a zip was refused as a damaged archive. A zip when
+  /// the type says nothing more.
+  static func defaultName(contentType: String?) -> String {
+    let type = contentType?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+    switch type {
+    case "application/geo+json", "application/json": return "upload.geojson"
+    case "application/geopackage+sqlite3": return "upload.gpkg"
+    case "application/vnd.google-earth.kml+xml": return "upload.kml"
+    default: return "upload.zip"
+    }
+  }
+
   static func safeName(_ name: String) -> String {
     let last = name.split(separator: "/").last.map(String.init) ?? "upload"
     let cleaned = String(

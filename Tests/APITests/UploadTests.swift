@@ -95,6 +95,41 @@ struct UploadTests {
     #expect(!left.contains { $0.hasSuffix(".zip") })
   }
 
+  @Test("a GeoJSON body without a filename is read as GeoJSON, from its Content-Type")
+  func geoJSONBody() async throws {
+    let url = try await TestDatabase.shared.migratedDatabase("upload-geojson")
+    let scratch = try Scratch()
+    let body = try Data(
+      contentsOf: URL(
+        fileURLWithPath: RealData.path("colombia_mgn2018_geojson/co_2018_MGN_DPTO_POLITICO.geojson")))
+    let logger = TestDatabase.shared.logger
+    let uploads = UploadConfiguration(
+      directory: scratch.directory.appendingPathComponent("uploads"), allowUnauthenticatedWrites: true)
+    try await Database.withDatabase(url, logger: logger) { database in
+      let runner = JobRunner(database: database, catalog: try DeterminantCatalog.bundled(), logger: logger)
+      let loop = Task { await runner.runLoop() }
+      defer { loop.cancel() }
+      let app = Application(
+        router: buildRouter(readiness: Ready(), database: database, options: try .testing(uploads)))
+      try await app.test(.router) { client in
+        let jobURL = try await client.execute(
+          uri: "/layers/dptos/versions?kind=boundary&map=divipola%3DDPTO_CCDGO", method: .post,
+          headers: [.contentType: "application/geo+json"], body: ByteBuffer(bytes: [UInt8](body))
+        ) { response in
+          #expect(response.status == .accepted)
+          return response.headers[.location] ?? ""
+        }
+        let finished = try await Self.finishedJob(jobURL, client: client)
+        #expect(finished["status"] as? String == "succeeded", "\(finished)")
+        try await client.execute(uri: "/layers/dptos/versions/1/report", method: .get) { response in
+          let report =
+            try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any]
+          #expect(report?["featuresWritten"] as? Int == 33)
+        }
+      }
+    }
+  }
+
   @Test("a multipart/form-data upload: parameters as form fields, the file as its part")
   func multipart() async throws {
     let url = try await TestDatabase.shared.migratedDatabase("multipart")
