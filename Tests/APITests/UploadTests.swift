@@ -42,52 +42,60 @@ struct UploadTests {
     return [:]
   }
 
-  @Test("POST a zip: 202 with a job that loads and publishes the layer; report served; 413 over the limit")
-  func uploadFlow() async throws {
-    let url = try await TestDatabase.shared.migratedDatabase("upload")
-    let scratch = try Scratch()
-    let directory = scratch.directory
-    let body = try Self.ramsarZip(in: scratch)
+  /// The router with a job runner working, for `body`'s requests.
+  static func withJobRunner(
+    _ url: DatabaseURL, uploads: UploadConfiguration,
+    _ body: @Sendable @escaping (any TestClientProtocol) async throws -> Void
+  ) async throws {
     let logger = TestDatabase.shared.logger
-    let uploads = UploadConfiguration(
-      maxBytes: Int64(body.count) + 10, directory: directory.appendingPathComponent("uploads"),
-      allowUnauthenticatedWrites: true)
     try await Database.withDatabase(url, logger: logger) { database in
       let runner = JobRunner(database: database, catalog: try DeterminantCatalog.bundled(), logger: logger)
       let loop = Task { await runner.runLoop() }
       defer { loop.cancel() }
       let app = Application(
         router: buildRouter(readiness: Ready(), database: database, options: try .testing(uploads)))
-      try await app.test(.router) { client in
-        let jobURL = try await client.execute(
-          uri: "/layers/ramsar/versions?kind=determinant&type=2&publish=true&filename=ramsar.zip",
-          method: .post,
-          body: ByteBuffer(bytes: [UInt8](body))
-        ) { response in
-          #expect(response.status == .accepted)
-          return response.headers[.location] ?? ""
-        }
-        #expect(jobURL.hasPrefix("/jobs/"))
-        let finished = try await Self.finishedJob(jobURL, client: client)
-        let status = finished["status"] as? String
-        #expect(status == "succeeded")
-        try await client.execute(uri: "/layers/ramsar/versions/1/report", method: .get) { response in
-          #expect(response.status == .ok)
-          let report =
-            try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any]
-          #expect(report?["featuresWritten"] as? Int == 12)
-          #expect(report?["status"] as? String == "published")
-        }
-        try await client.execute(
-          uri: "/layers/other/versions?kind=determinant&type=2", method: .post,
-          body: ByteBuffer(repeating: 0, count: body.count + 100)
-        ) { response in
-          #expect(response.status == .contentTooLarge)
-          #expect(response.headers[.contentType] == "application/problem+json")
-        }
-        try await client.execute(uri: "/layers/nope/versions/1/report", method: .get) { response in
-          #expect(response.status == .notFound)
-        }
+      try await app.test(.router) { client in try await body(client) }
+    }
+  }
+
+  @Test("POST a zip: 202 with a job that loads and publishes the layer; report served; 413 over the limit")
+  func uploadFlow() async throws {
+    let url = try await TestDatabase.shared.migratedDatabase("upload")
+    let scratch = try Scratch()
+    let directory = scratch.directory
+    let body = try Self.ramsarZip(in: scratch)
+    let uploads = UploadConfiguration(
+      maxBytes: Int64(body.count) + 10, directory: directory.appendingPathComponent("uploads"),
+      allowUnauthenticatedWrites: true)
+    try await Self.withJobRunner(url, uploads: uploads) { client in
+      let jobURL = try await client.execute(
+        uri: "/layers/ramsar/versions?kind=determinant&type=2&publish=true&filename=ramsar.zip",
+        method: .post,
+        body: ByteBuffer(bytes: [UInt8](body))
+      ) { response in
+        #expect(response.status == .accepted)
+        return response.headers[.location] ?? ""
+      }
+      #expect(jobURL.hasPrefix("/jobs/"))
+      let finished = try await Self.finishedJob(jobURL, client: client)
+      let status = finished["status"] as? String
+      #expect(status == "succeeded")
+      try await client.execute(uri: "/layers/ramsar/versions/1/report", method: .get) { response in
+        #expect(response.status == .ok)
+        let report =
+          try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any]
+        #expect(report?["featuresWritten"] as? Int == 12)
+        #expect(report?["status"] as? String == "published")
+      }
+      try await client.execute(
+        uri: "/layers/other/versions?kind=determinant&type=2", method: .post,
+        body: ByteBuffer(repeating: 0, count: body.count + 100)
+      ) { response in
+        #expect(response.status == .contentTooLarge)
+        #expect(response.headers[.contentType] == "application/problem+json")
+      }
+      try await client.execute(uri: "/layers/nope/versions/1/report", method: .get) { response in
+        #expect(response.status == .notFound)
       }
     }
     // The uploaded file is removed once its job has run.
@@ -102,30 +110,22 @@ struct UploadTests {
     let body = try Data(
       contentsOf: URL(
         fileURLWithPath: RealData.path("colombia_mgn2018_geojson/co_2018_MGN_DPTO_POLITICO.geojson")))
-    let logger = TestDatabase.shared.logger
     let uploads = UploadConfiguration(
       directory: scratch.directory.appendingPathComponent("uploads"), allowUnauthenticatedWrites: true)
-    try await Database.withDatabase(url, logger: logger) { database in
-      let runner = JobRunner(database: database, catalog: try DeterminantCatalog.bundled(), logger: logger)
-      let loop = Task { await runner.runLoop() }
-      defer { loop.cancel() }
-      let app = Application(
-        router: buildRouter(readiness: Ready(), database: database, options: try .testing(uploads)))
-      try await app.test(.router) { client in
-        let jobURL = try await client.execute(
-          uri: "/layers/dptos/versions?kind=boundary&map=divipola%3DDPTO_CCDGO", method: .post,
-          headers: [.contentType: "application/geo+json"], body: ByteBuffer(bytes: [UInt8](body))
-        ) { response in
-          #expect(response.status == .accepted)
-          return response.headers[.location] ?? ""
-        }
-        let finished = try await Self.finishedJob(jobURL, client: client)
-        #expect(finished["status"] as? String == "succeeded", "\(finished)")
-        try await client.execute(uri: "/layers/dptos/versions/1/report", method: .get) { response in
-          let report =
-            try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any]
-          #expect(report?["featuresWritten"] as? Int == 33)
-        }
+    try await Self.withJobRunner(url, uploads: uploads) { client in
+      let jobURL = try await client.execute(
+        uri: "/layers/dptos/versions?kind=boundary&map=divipola%3DDPTO_CCDGO", method: .post,
+        headers: [.contentType: "application/geo+json"], body: ByteBuffer(bytes: [UInt8](body))
+      ) { response in
+        #expect(response.status == .accepted)
+        return response.headers[.location] ?? ""
+      }
+      let finished = try await Self.finishedJob(jobURL, client: client)
+      #expect(finished["status"] as? String == "succeeded", "\(finished)")
+      try await client.execute(uri: "/layers/dptos/versions/1/report", method: .get) { response in
+        let report =
+          try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any]
+        #expect(report?["featuresWritten"] as? Int == 33)
       }
     }
   }
@@ -148,33 +148,25 @@ struct UploadTests {
     body += zip
     body += Data("\r\n--\(boundary)--\r\n".utf8)
     let payload = [UInt8](body)
-    let logger = TestDatabase.shared.logger
     let uploads = UploadConfiguration(
       directory: directory.appendingPathComponent("uploads"), allowUnauthenticatedWrites: true)
-    try await Database.withDatabase(url, logger: logger) { database in
-      let runner = JobRunner(database: database, catalog: try DeterminantCatalog.bundled(), logger: logger)
-      let loop = Task { await runner.runLoop() }
-      defer { loop.cancel() }
-      let app = Application(
-        router: buildRouter(readiness: Ready(), database: database, options: try .testing(uploads)))
-      try await app.test(.router) { client in
-        let job = try await client.execute(
-          uri: "/layers/humedales/versions", method: .post,
-          headers: [.contentType: "multipart/form-data; boundary=\(boundary)"],
-          body: ByteBuffer(bytes: payload)
-        ) { response in
-          #expect(response.status == .accepted)
-          let object =
-            try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any]
-          #expect(object?["bytes"] as? Int == zip.count)
-          return response.headers[.location] ?? ""
-        }
-        let finished = try await Self.finishedJob(job, client: client)
-        let status = finished["status"] as? String
-        let name = (finished["params"] as? [String: Any])?["originalName"] as? String
-        #expect(status == "succeeded")
-        #expect(name == "humedales.zip")
+    try await Self.withJobRunner(url, uploads: uploads) { client in
+      let job = try await client.execute(
+        uri: "/layers/humedales/versions", method: .post,
+        headers: [.contentType: "multipart/form-data; boundary=\(boundary)"],
+        body: ByteBuffer(bytes: payload)
+      ) { response in
+        #expect(response.status == .accepted)
+        let object =
+          try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any]
+        #expect(object?["bytes"] as? Int == zip.count)
+        return response.headers[.location] ?? ""
       }
+      let finished = try await Self.finishedJob(job, client: client)
+      let status = finished["status"] as? String
+      let name = (finished["params"] as? [String: Any])?["originalName"] as? String
+      #expect(status == "succeeded")
+      #expect(name == "humedales.zip")
     }
   }
 
