@@ -311,7 +311,7 @@ struct FeaturesController<Context: RequestContext>: Sendable {
     let rows: FeatureQueries.FeatureRows
     do {
       rows = try await FeatureQueries.items(
-        parsed.source, parsed.query, client: database.client, logger: logger)
+        parsed.source, parsed.query, client: database.client, copies: database.crs84Copies, logger: logger)
     } catch StoreError.boxOutsideProjection {
       throw Problem.badParameter(
         "bbox", es: "no se puede llevar a EPSG:9377: queda fuera del dominio de la proyección",

@@ -8,6 +8,8 @@ public struct Database: Sendable {
   public let client: PostgresClient
   public let url: DatabaseURL
   public let logger: Logger
+  /// Which layer versions' CRS84 copies reads may use (filled by a server's refreshes).
+  public let crs84Copies = CRS84Copies()
 
   public init(url: DatabaseURL, logger: Logger) {
     self.url = url

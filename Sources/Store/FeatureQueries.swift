@@ -256,11 +256,17 @@ public enum FeatureQueries {
   /// A GeoJSON Feature as text, built by PostgreSQL from a row `t` of a source (`id`, `geom`,
   /// `props`): the geometry in `srid` (y/x when `flip`; millimetres in EPSG:9377, 7 decimals in
   /// degrees), `properties` an SQL expression over `t`.
-  static func featureJSON(srid: Int32, flip: Bool, properties: String) -> String {
+  ///
+  /// With `prepared`, `t` has the geometry's GeoJSON in CRS84 (`geojson`, a ``CRS84Copies``
+  /// row), used for that output: the same text the expression gives.
+  static func featureJSON(srid: Int32, flip: Bool, properties: String, prepared: Bool = false) -> String {
     var geometry = srid == 9377 ? "t.geom" : "ST_Transform(t.geom, \(srid))"
     if flip { geometry = "ST_FlipCoordinates(\(geometry))" }
+    let json =
+      prepared && srid == 4326 && !flip
+      ? "t.geojson" : "coalesce(ST_AsGeoJSON(\(geometry), \(srid == 9377 ? 3 : 7), 0), 'null')"
     return """
-      '{"type":"Feature","id":' || t.id || ',"geometry":' || coalesce(ST_AsGeoJSON(\(geometry), \(srid == 9377 ? 3 : 7), 0), 'null')
+      '{"type":"Feature","id":' || t.id || ',"geometry":' || \(json)
       || ',"properties":' || (\(properties))::text || '}'
       """
   }
@@ -296,8 +302,12 @@ public enum FeatureQueries {
   /// Every row, and one row without a feature when nothing matches, says whether a layer source's
   /// version was still the published one in the statement's snapshot: a caller that took the
   /// version from a cache learns in the same round trip that it must look again.
+  ///
+  /// A layer version's hot requests read its copy (``CRS84Copies``) once `copies` says it is
+  /// ready; a copy found gone is forgotten and the version's partition read instead.
   public static func items(
-    _ source: CollectionSource, _ query: ItemsQuery, client: PostgresClient, logger: Logger
+    _ source: CollectionSource, _ query: ItemsQuery, client: PostgresClient, copies: CRS84Copies? = nil,
+    logger: Logger
   ) async throws -> FeatureRows {
     // A layer's feature by id, its plain pages and its pages in a small box are the hot
     // requests: they run as prepared statements, parsed and planned once per connection and
@@ -307,20 +317,37 @@ public enum FeatureQueries {
     if case .layer(let version) = source, query.filter == nil,
       query.bbox == nil || (query.id == nil && LayerStatement.isSmallBox(query))
     {
-      let shape = LayerStatement.Shape(version: version, query)
-      return try await LayerStatement.$shape.withValue(shape) {
-        if let id = query.id {
-          return try await client.execute(
-            LayerFeatureByID(id: id, properties: query.properties), logger: logger)
+      var shape = LayerStatement.Shape(version: version, query)
+      if let copies, copies.isReady(version) {
+        shape.copy = true
+        do {
+          return try await prepared(shape, query, client: client, logger: logger)
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "42P01" {
+          // undefined_table: another server dropped the copy (its version no longer published).
+          copies.forget(version)
+          shape.copy = false
         }
-        return try await client.execute(
-          LayerFeatures(
-            after: query.after ?? Int64.min, limit: Int64(query.limit + 1), properties: query.properties,
-            box: try query.bbox.map { try BoxPolygon($0, srid: query.bboxSRID) }),
-          logger: logger)
       }
+      return try await prepared(shape, query, client: client, logger: logger)
     }
     return try await dynamicItems(source, query, client: client, logger: logger).map { try ItemRow($0) }
+  }
+
+  /// A layer version's feature by id, plain page or page in a small box, as `shape` says.
+  private static func prepared(
+    _ shape: LayerStatement.Shape, _ query: ItemsQuery, client: PostgresClient, logger: Logger
+  ) async throws -> FeatureRows {
+    try await LayerStatement.$shape.withValue(shape) {
+      if let id = query.id {
+        return try await client.execute(
+          LayerFeatureByID(id: id, properties: query.properties), logger: logger)
+      }
+      return try await client.execute(
+        LayerFeatures(
+          after: query.after ?? Int64.min, limit: Int64(query.limit + 1), properties: query.properties,
+          box: try query.bbox.map { try BoxPolygon($0, srid: query.bboxSRID) }),
+        logger: logger)
+    }
   }
 
   /// Features per row of an items statement. A row costs the server more than its bytes
@@ -493,6 +520,8 @@ enum LayerStatement {
     var boxSRID: Int32 = 0
     /// A page of at most `FeatureQueries.chunkSize` features, gathered in one row.
     var single = false
+    /// Read from the version's copy (`CRS84Copies`), not its partition.
+    var copy = false
 
     init() {}
 
@@ -507,7 +536,7 @@ enum LayerStatement {
 
     /// Distinguishes the statements of one version.
     var suffix: String {
-      "v\(version)_\(srid)\(flip ? "_yx" : "")\(selected ? "_p" : "")\(boxSRID != 0 ? "_box\(boxSRID)" : "")\(single ? "_1" : "")"
+      "v\(version)_\(srid)\(flip ? "_yx" : "")\(selected ? "_p" : "")\(boxSRID != 0 ? "_box\(boxSRID)" : "")\(single ? "_1" : "")\(copy ? "_c" : "")"
     }
     /// The first parameter after the properties'.
     var firstKey: Int { selected ? 2 : 1 }
@@ -551,16 +580,20 @@ enum LayerStatement {
   /// The version's features as the dynamic query writes them, read from its partition.
   static var select: String { select(from: rows) }
 
-  /// The version's rows (`id`, `geom`, `props`).
+  /// The version's rows (`id`, `geom`, `props`, and `geojson` from its copy).
   static var rows: String {
-    FeatureQueries.layerRows(shape.version, table: LayerRepository.partition(shape.version))
+    guard shape.copy else {
+      return FeatureQueries.layerRows(shape.version, table: LayerRepository.partition(shape.version))
+    }
+    return
+      "SELECT f.fid AS id, f.geom, f.attributes AS props, f.geojson FROM \(CRS84Copies.table(shape.version)) f"
   }
 
   /// The features of `rows`, an SQL query of the version's rows, as the dynamic query writes them.
   static func select(from rows: String) -> String {
     let properties = shape.selected ? FeatureQueries.selectedProperties("$1") : "t.props"
     return """
-      SELECT t.id, \(FeatureQueries.featureJSON(srid: shape.srid, flip: shape.flip, properties: properties)) AS json
+      SELECT t.id, \(FeatureQueries.featureJSON(srid: shape.srid, flip: shape.flip, properties: properties, prepared: shape.copy)) AS json
       FROM (\(rows)) t
       """
   }

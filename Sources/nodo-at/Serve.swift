@@ -28,6 +28,12 @@ struct Serve: AsyncParsableCommand {
       "Seconds a stop (SIGTERM, SIGINT) may wait for the requests in flight before the process exits anyway."
   )
   var shutdownGrace = 30
+  @Flag(
+    inversion: .prefixedNo,
+    help:
+      "Keep a copy of each published layer with its features' GeoJSON in CRS84 prepared, for faster pages (about the layer's size again on disk)."
+  )
+  var crs84Copies = true
   @OptionGroup var language: LanguageOption
 
   func run() async throws {
@@ -61,7 +67,10 @@ struct Serve: AsyncParsableCommand {
           requireKeyForReads: requireKeyForReads
             || ProcessInfo.processInfo.environment["NODO_REQUIRE_KEY_FOR_READS"] == "true",
           catalog: catalog, matrix: matrix),
-        metrics: registry, services: [database.client, JobRunnerService(runner: runner)], logger: logger)
+        metrics: registry,
+        services: [database.client, JobRunnerService(runner: runner)]
+          + (crs84Copies ? [CRS84CopyService(database: database)] : []),
+        logger: logger)
       try await Database.withDatabase(url, logger: logger) { setup in
         let applied = try await migrator.migrate(setup.client, logger: logger)
         if !applied.isEmpty {
