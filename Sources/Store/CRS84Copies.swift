@@ -81,6 +81,30 @@ public final class CRS84Copies: Sendable {
     return outcome
   }
 
+  /// Drops every copy (a server told not to keep them gives their disk back); returns the
+  /// versions whose copies were dropped. Reads here stop using them first.
+  @discardableResult
+  public func dropAll(client: PostgresClient, logger: Logger) async throws -> [Int64] {
+    ready.withLock { $0.removeAll() }
+    return try await client.withTransaction(logger: logger) { connection in
+      let rows = try await connection.query(
+        """
+        SELECT c.relname, substr(c.relname, 16)::bigint FROM pg_class c
+        JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = current_schema()
+        WHERE c.relkind = 'r' AND c.relname ~ '^feature_crs84_v[0-9]+$' ORDER BY 2
+        """, logger: logger
+      ).collect()
+      var dropped: [Int64] = []
+      for row in rows {
+        let (name, version) = try row.decode((String, Int64).self)
+        try await connection.query(PostgresQuery(unsafeSQL: "DROP TABLE \(name)"), logger: logger)
+        dropped.append(version)
+      }
+      try await connection.query("DELETE FROM feature_crs84", logger: logger)
+      return dropped
+    }
+  }
+
   /// Builds and registers `version`'s copy in one transaction; false when the version is no
   /// longer published or another server is building it.
   static func build(_ version: Int64, client: PostgresClient, logger: Logger) async throws -> Bool {

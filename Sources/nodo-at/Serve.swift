@@ -78,6 +78,15 @@ struct Serve: AsyncParsableCommand {
             lang.pick("Migraciones aplicadas: ", "Migrations applied: ")
               + applied.map(String.init).joined(separator: ", "))
         }
+        if !crs84Copies {
+          let dropped = try await setup.crs84Copies.dropAll(client: setup.client, logger: logger)
+          if !dropped.isEmpty {
+            note(
+              lang.pick(
+                "Copias CRS84 borradas (--no-crs84-copies): \(dropped.count)",
+                "CRS84 copies dropped (--no-crs84-copies): \(dropped.count)"))
+          }
+        }
       }
       if demo {
         try await DemoData.load(url: url, language: lang, logger: logger)

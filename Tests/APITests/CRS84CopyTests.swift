@@ -109,6 +109,18 @@ struct CRS84CopyTests {
       }
       #expect(copies.isReady(zone1))
       #expect(try await Self.count("SELECT count(*) FROM \(CRS84Copies.table(zone1))", database) > 0)
+      running.cancel()
+      _ = await running.result
+
+      // A server told not to keep copies drops them; reads go back to the partitions.
+      let dropped = try await copies.dropAll(client: database.client, logger: database.logger)
+      #expect(Set(dropped) == [parcels, zone1])
+      #expect(!copies.isReady(parcels) && !copies.isReady(zone1))
+      #expect(try await Self.count("SELECT count(*) FROM feature_crs84", database) == 0)
+      let left = try await Self.count(
+        "SELECT count(*) FROM pg_class WHERE relkind = 'r' AND relname ~ '^feature_crs84_v[0-9]+$'", database)
+      #expect(left == 0)
+      #expect(try await Self.features(uris, client) == before)
     }
   }
 
