@@ -27,6 +27,10 @@ public struct CRS84CopyService: Service {
               "CRS84 copies refreshed",
               metadata: ["built": "\(refresh.built)", "dropped": "\(refresh.dropped)"])
           }
+          for (version, error) in refresh.failed.sorted(by: { $0.key < $1.key }) {
+            database.logger.warning(
+              "CRS84 copy not built", metadata: ["version": "\(version)", "error": "\(error)"])
+          }
         } catch is CancellationError {
           return
         } catch {

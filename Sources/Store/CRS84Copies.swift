@@ -31,6 +31,9 @@ public final class CRS84Copies: Sendable {
     public var built: [Int64] = []
     /// Versions whose copies were dropped (no longer published, or deleted).
     public var dropped: [Int64] = []
+    /// Versions whose copies could not be built this time, with why (tried again next time;
+    /// the others are built all the same).
+    public var failed: [Int64: String] = [:]
   }
 
   /// Drops the copies of versions no longer published (and tables left by deleted versions),
@@ -73,9 +76,13 @@ public final class CRS84Copies: Sendable {
     }
     ready.withLock { $0 = registered }
     for version in pending {
-      if try await Self.build(version, client: client, logger: logger) {
-        _ = ready.withLock { $0.insert(version) }
-        outcome.built.append(version)
+      do {
+        if try await Self.build(version, client: client, logger: logger) {
+          _ = ready.withLock { $0.insert(version) }
+          outcome.built.append(version)
+        }
+      } catch let error where !(error is CancellationError) && !Task.isCancelled {
+        outcome.failed[version] = String(reflecting: error)
       }
     }
     return outcome
