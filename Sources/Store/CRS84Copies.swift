@@ -43,14 +43,11 @@ public final class CRS84Copies: Sendable {
   public func refresh(client: PostgresClient, logger: Logger) async throws -> Refresh {
     var outcome = Refresh()
     let stale = try await client.query(
-      """
-      SELECT c.relname, substr(c.relname, 16)::bigint FROM pg_class c
-      JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = current_schema()
-      WHERE c.relkind = 'r' AND c.relname ~ '^feature_crs84_v[0-9]+$'
-        AND NOT EXISTS (SELECT 1 FROM feature_crs84 r JOIN layer_version v ON v.id = r.version_id
-                        WHERE v.status = 'published' AND c.relname = 'feature_crs84_v' || r.version_id)
-      ORDER BY 2
-      """, logger: logger
+      Self.tables(
+        where: """
+          NOT EXISTS (SELECT 1 FROM feature_crs84 r JOIN layer_version v ON v.id = r.version_id
+                      WHERE v.status = 'published' AND c.relname = 'feature_crs84_v' || r.version_id)
+          """), logger: logger
     ).collect()
     for row in stale {
       let (name, version) = try row.decode((String, Int64).self)
@@ -94,13 +91,7 @@ public final class CRS84Copies: Sendable {
   public func dropAll(client: PostgresClient, logger: Logger) async throws -> [Int64] {
     ready.withLock { $0.removeAll() }
     return try await client.withTransaction(logger: logger) { connection in
-      let rows = try await connection.query(
-        """
-        SELECT c.relname, substr(c.relname, 16)::bigint FROM pg_class c
-        JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = current_schema()
-        WHERE c.relkind = 'r' AND c.relname ~ '^feature_crs84_v[0-9]+$' ORDER BY 2
-        """, logger: logger
-      ).collect()
+      let rows = try await connection.query(Self.tables(where: "true"), logger: logger).collect()
       var dropped: [Int64] = []
       for row in rows {
         let (name, version) = try row.decode((String, Int64).self)
@@ -161,6 +152,18 @@ public final class CRS84Copies: Sendable {
       }
       return true
     }
+  }
+
+  /// `name, version` of the copies' tables (in the current schema) meeting `condition` (SQL
+  /// over `c`, their `pg_class` row), in version order.
+  static func tables(where condition: String) -> PostgresQuery {
+    PostgresQuery(
+      unsafeSQL: """
+        SELECT c.relname, substr(c.relname, 16)::bigint FROM pg_class c
+        JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = current_schema()
+        WHERE c.relkind = 'r' AND c.relname ~ '^feature_crs84_v[0-9]+$' AND \(condition)
+        ORDER BY 2
+        """)
   }
 
   /// The first key of the advisory locks of the copies' builders ("crs8").
