@@ -360,8 +360,6 @@ public struct Ingestor: Sendable {
     /// Nil `definition`: the source is in EPSG:9377.
     init(definition: String?) { self.definition = definition }
 
-    convenience init(crs: CRS) { self.init(definition: Self.definition(of: crs)) }
-
     /// PROJ's name for `crs`; nil for EPSG:9377, which needs no transformer.
     static func definition(of crs: CRS) -> String? { crs.epsg == 9377 ? nil : crs.projDefinition }
 

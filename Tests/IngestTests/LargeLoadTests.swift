@@ -141,7 +141,8 @@ struct ShapeSpillTests {
 struct TransformerPoolTests {
   @Test("a transformer given back is lent again, two borrowers never share one, and EPSG:9377 needs none")
   func kept() throws {
-    let pool = Ingestor.TransformerPool(crs: try CRSIdentifier.identify(epsg: 4326))
+    let pool = Ingestor.TransformerPool(
+      definition: Ingestor.TransformerPool.definition(of: try CRSIdentifier.identify(epsg: 4326)))
     pool.prepare()
     let first = try #require(try pool.borrow())
     let second = try #require(try pool.borrow())
@@ -156,7 +157,10 @@ struct TransformerPoolTests {
       try transformer.transform(x: &x, y: &y)
       #expect(x[0] > 4_800_000 && x[0] < 5_000_000 && y[0] > 2_000_000 && y[0] < 2_200_000)
     }
-    #expect(try Ingestor.TransformerPool(crs: try CRSIdentifier.identify(epsg: 9377)).borrow() == nil)
+    #expect(
+      try Ingestor.TransformerPool(
+        definition: Ingestor.TransformerPool.definition(of: try CRSIdentifier.identify(epsg: 9377))
+      ).borrow() == nil)
   }
 
   @Test("one pool per CRS however many layers share it; the one expected from the start is used for its own")
