@@ -254,21 +254,25 @@ public enum FeatureQueries {
   }
 
   /// A GeoJSON Feature as text, built by PostgreSQL from a row `t` of a source (`id`, `geom`,
-  /// `props`): the geometry in `srid` (y/x when `flip`; millimetres in EPSG:9377, 7 decimals in
-  /// degrees), `properties` an SQL expression over `t`.
+  /// `props`): the geometry in `srid` (`geometryJSON`), `properties` an SQL expression over `t`.
   ///
   /// With `prepared`, `t` has the geometry's GeoJSON in CRS84 (`geojson`, a ``CRS84Copies``
-  /// row), used for that output: the same text the expression gives.
+  /// row, written by the same `geometryJSON`), used for that output.
   static func featureJSON(srid: Int32, flip: Bool, properties: String, prepared: Bool = false) -> String {
-    var geometry = srid == 9377 ? "t.geom" : "ST_Transform(t.geom, \(srid))"
-    if flip { geometry = "ST_FlipCoordinates(\(geometry))" }
     let json =
-      prepared && srid == 4326 && !flip
-      ? "t.geojson" : "coalesce(ST_AsGeoJSON(\(geometry), \(srid == 9377 ? 3 : 7), 0), 'null')"
+      prepared && srid == 4326 && !flip ? "t.geojson" : geometryJSON("t.geom", srid: srid, flip: flip)
     return """
       '{"type":"Feature","id":' || t.id || ',"geometry":' || \(json)
       || ',"properties":' || (\(properties))::text || '}'
       """
+  }
+
+  /// The GeoJSON text of `geometry` (an SQL expression of an EPSG:9377 geometry) in `srid`: y/x
+  /// when `flip`, millimetres in EPSG:9377, 7 decimals in degrees; `null` for none.
+  static func geometryJSON(_ geometry: String, srid: Int32, flip: Bool) -> String {
+    var geometry = srid == 9377 ? geometry : "ST_Transform(\(geometry), \(srid))"
+    if flip { geometry = "ST_FlipCoordinates(\(geometry))" }
+    return "coalesce(ST_AsGeoJSON(\(geometry), \(srid == 9377 ? 3 : 7), 0), 'null')"
   }
 
   /// Rows of `t` meeting a box (`box` and `inner` SQL expressions of EPSG:9377 geometries,
