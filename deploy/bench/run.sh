@@ -383,7 +383,7 @@ YML
   # after start): time the routes as they run from then on.
   local copy=""
   for _ in $(seq 1 600); do
-    copy=$(psql_ -At -c "SELECT 1 FROM feature_crs84 WHERE version_id = $vid")
+    copy=$(psql_ -At -c "SELECT 1 WHERE to_regclass('feature_crs84_v$vid') IS NOT NULL")
     [ "$copy" = 1 ] && break
     sleep 0.1
   done
