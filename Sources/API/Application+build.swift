@@ -45,6 +45,7 @@ public func buildRouter(
   metrics: PrometheusCollectorRegistry? = nil, version: String = NodoVersion.current
 ) -> Router<BasicRequestContext> {
   let router = Router(context: BasicRequestContext.self)
+  router.add(middleware: FormQueryMiddleware())
   router.add(middleware: ProblemMiddleware())
   router.add(middleware: LogRequestsMiddleware(.debug))
   router.add(

@@ -253,6 +253,36 @@ struct FeaturesTests {
     }
   }
 
+  @Test("a + in the query is a space, as form-encoding clients (requests, OWSLib) send it; %2B is a +")
+  func formEncodedQuery() async throws {
+    #expect(FormQueryMiddleware<BasicRequestContext>.spaces(in: "/a?x=1+2&y=%2B") == "/a?x=1%202&y=%2B")
+    #expect(FormQueryMiddleware<BasicRequestContext>.spaces(in: "/a+b?x=1") == nil)
+    #expect(FormQueryMiddleware<BasicRequestContext>.spaces(in: "/a+b") == nil)
+    try await DemoDatabase.withAPI { client, _ in
+      // How Python's requests writes params={"filter": "condicion IN ('9') AND npn LIKE '25999%'"}.
+      let form = "condicion+IN+%28%279%27%29+AND+npn+LIKE+%2725999%25%27"
+      let spaced = form.replacingOccurrences(of: "+", with: "%20")
+      let (asForm, _) = try await Self.pages(
+        "/collections/demo-predios/items?limit=1000&filter=\(form)", client: client)
+      let (asSpaced, _) = try await Self.pages(
+        "/collections/demo-predios/items?limit=1000&filter=\(spaced)", client: client)
+      #expect(!asForm.isEmpty && asForm == asSpaced)
+      // The self link gives the parameter back as read: the +'s as spaces, %2B as a +.
+      for (query, written) in [
+        ("npn+LIKE+%2725999%25%27", "npn%20LIKE"), ("npn%20LIKE%20%27%2B%25%27", "%2B%25"),
+      ] {
+        try await client.execute(uri: "/collections/demo-predios/items?limit=1&filter=\(query)", method: .get)
+        {
+          response in
+          #expect(response.status == .ok)
+          let links = jsonObject(response)["links"] as? [[String: Any]] ?? []
+          let me = links.first { $0["rel"] as? String == "self" }?["href"] as? String ?? ""
+          #expect(me.contains(written), "\(me)")
+        }
+      }
+    }
+  }
+
   @Test("analysis results are collections: faces carry art. 32 resolutions")
   func analysisCollections() async throws {
     try await DemoDatabase.withAPI { client, _ in
