@@ -50,6 +50,9 @@ struct JSONResponse: ResponseGenerator {
   init(_ object: some Encodable, status: HTTPResponse.Status = .ok) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
+    // Times as RFC 3339 text, as the jobs' and analyses' are: not Foundation's default, seconds
+    // since 2001 as a bare number.
+    encoder.dateEncodingStrategy = .iso8601
     self.data = try encoder.encode(object)
     self.status = status
   }

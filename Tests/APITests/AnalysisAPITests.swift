@@ -168,6 +168,9 @@ struct AnalysisAPITests {
             $0["action"] as? String == "analysis.start" && $0["role"] as? String == "planner"
           })
         #expect(events.contains { $0["action"] as? String == "denied" })
+        // Times as RFC 3339 text, like the jobs'.
+        #expect(
+          events.allSatisfy { ($0["at"] as? String).flatMap { try? Date($0, strategy: .iso8601) } != nil })
       }
       let created = try await client.execute(
         uri: "/keys", method: .post, headers: [.authorization: "Bearer \(admin)"],
@@ -180,6 +183,8 @@ struct AnalysisAPITests {
       try await client.execute(uri: "/keys", method: .get, headers: [.authorization: "Bearer \(admin)"]) {
         response in
         #expect(!String(buffer: response.body).contains(created))
+        let keys = jsonObject(response)["keys"] as? [[String: Any]] ?? []
+        #expect(!keys.isEmpty && keys.allSatisfy { ($0["createdAt"] as? String)?.hasSuffix("Z") == true })
       }
     }
   }
